@@ -1,0 +1,88 @@
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { buildApp } from '../app.js';
+import { loadConfig, resolveJwtSecret } from '../config.js';
+import { createUsersService } from '../modules/users/service.js';
+import { openRuntime, type Runtime } from './runtime.js';
+import { seed } from './seed.js';
+
+const DEMO_PRODUCTS = 1_000;
+
+/** The first start of an empty DATA_DIR: a demo catalog and a manager whose password is shown once. */
+async function loadDemo({ db, logger }: Runtime) {
+  const summary = await seed(db, { products: DEMO_PRODUCTS, users: 0, orders: 0 });
+  const password = randomBytes(12).toString('base64url');
+  const manager = await createUsersService({ db }).createUser({
+    username: 'manager',
+    email: 'manager@bazaar.localhost',
+    password,
+    first_name: 'Demo',
+    last_name: 'Manager',
+    role: 'manager',
+  });
+  logger.info({ products: summary.products, categories: summary.categories }, 'loaded the demo catalog');
+  process.stdout.write(
+    `\nDemo manager account (shown once): email ${manager.email}  password ${password}\n\n`,
+  );
+}
+
+async function serveOne(): Promise<void> {
+  const runtime = await openRuntime();
+  const { config, db, logger } = runtime;
+  if (runtime.freshEmbedded) await loadDemo(runtime);
+
+  const app = await buildApp({ config, db, logger, jwtSecret: resolveJwtSecret(config) });
+  app.addHook('onClose', async () => {
+    await db.close();
+  });
+  await app.listen({ port: config.port, host: config.host });
+  logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** N processes on one port with node:cluster; a worker that dies is replaced, unless the cluster is stopping. */
+function serveCluster(instances: number): void {
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < instances; i += 1) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    setTimeout(fork, 500);
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+export async function serve(instances: number): Promise<void> {
+  if (instances > 1 && cluster.isPrimary) {
+    if (loadConfig().databaseUrl === null) {
+      throw new Error('--instances above 1 needs DATABASE_URL: the embedded database belongs to one process');
+    }
+    serveCluster(instances);
+    return;
+  }
+  await serveOne();
+}

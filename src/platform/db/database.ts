@@ -1,0 +1,69 @@
+/**
+ * The one database interface the rest of Bazaar sees. Two engines stand behind it, PGlite (embedded) and
+ * PostgreSQL (scaled), speaking the same SQL; only this folder knows which one is running.
+ */
+
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Session extends Queryable {
+  exec(sql: string): Promise<void>;
+}
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface Database extends Queryable {
+  readonly engine: Engine;
+  /** Reads that tolerate replication lag (the catalog). Without replicas, the primary. */
+  readonly reader: Queryable;
+  /**
+   * Runs fn in one transaction; commits when it resolves, rolls back when it throws. Inside fn, use only tx:
+   * on PGlite the database is one connection, so a query on the outer handle would wait for the transaction.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  /**
+   * Runs fn on one session while holding a session-level advisory lock, so processes do the work one at a
+   * time. The session may run scripts and its own BEGIN/COMMIT.
+   */
+  withLock<T>(lockId: number, fn: (session: Session) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /** How many statements this handle sent: tests use it to prove that a page's query count is fixed. */
+  readonly stats: { queries: number };
+  close(): Promise<void>;
+}
+
+/** PostgreSQL error codes that Bazaar maps to answers rather than to 500s. */
+export const PgErrorCode = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+export function pgErrorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+export function pgConstraint(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'constraint' in error) {
+    const constraint = (error as { constraint: unknown }).constraint;
+    return typeof constraint === 'string' ? constraint : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Queryable, QueryResult } from './database.js';
+
+/** The embedded engine: PostgreSQL compiled to WASM, one connection, data in dataDir (or memory when null). */
+export async function openPglite(dataDir: string | null): Promise<Database> {
+  if (dataDir !== null) mkdirSync(dataDir, { recursive: true });
+  const pg = dataDir === null ? new PGlite() : new PGlite(dataDir);
+  await pg.waitReady;
+  const stats = { queries: 0 };
+
+  const run = async <R>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) => {
+    stats.queries += 1;
+    const result = await target.query<R>(sql, params as unknown[] | undefined);
+    return {
+      rows: result.rows,
+      rowCount: result.affectedRows ?? result.rows.length,
+    } satisfies QueryResult<R>;
+  };
+  const handle: Queryable = { query: (sql, params) => run(pg, sql, params) };
+
+  return {
+    engine: 'pglite',
+    stats,
+    reader: handle,
+    query: handle.query,
+    transaction: (fn) => pg.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params) })),
+    exec: async (sql) => {
+      stats.queries += 1;
+      await pg.exec(sql);
+    },
+    // One process owns an embedded database (PGlite locks its directory), so there is nobody to exclude.
+    withLock: (_lockId, fn) =>
+      fn({
+        query: handle.query,
+        exec: async (sql) => {
+          stats.queries += 1;
+          await pg.exec(sql);
+        },
+      }),
+    listen: async (channel, onNotify) => {
+      const unsubscribe = await pg.listen(channel, onNotify);
+      return async () => unsubscribe();
+    },
+    close: () => pg.close(),
+  };
+}
