@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * SMTP through a pooled nodemailer transport when SMTP_URL is set; otherwise each mail is written as an .eml
+ * file under DATA_DIR/mail (whatever the database), so a laptop install still "sends" readable mail.
+ */
+export function createMailer(options: { smtpUrl: string | null; from: string; dataDir: string }): Mailer {
+  if (options.smtpUrl !== null) {
+    const transport = nodemailer.createTransport(options.smtpUrl, {
+      pool: true,
+      maxConnections: 5,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    } as nodemailer.TransportOptions);
+    return {
+      send: async (mail) => {
+        await transport.sendMail({ from: options.from, ...mail });
+      },
+      close: async () => transport.close(),
+    };
+  }
+  const dir = path.join(options.dataDir, 'mail');
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    send: async (mail) => {
+      const info = await transport.sendMail({ from: options.from, ...mail });
+      await mkdir(dir, { recursive: true });
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
+      await writeFile(path.join(dir, name), info.message as Buffer);
+    },
+    close: async () => {},
+  };
+}
