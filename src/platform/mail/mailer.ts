@@ -27,7 +27,7 @@ export function createMailer(options: { smtpUrl: string | null; from: string; da
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
-    } as nodemailer.TransportOptions);
+    } as Parameters<typeof nodemailer.createTransport>[1]);
     return {
       send: async (mail) => {
         await transport.sendMail({ from: options.from, ...mail });
