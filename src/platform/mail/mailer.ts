@@ -21,13 +21,14 @@ export interface Mailer {
  */
 export function createMailer(options: { smtpUrl: string | null; from: string; dataDir: string }): Mailer {
   if (options.smtpUrl !== null) {
-    const transport = nodemailer.createTransport(options.smtpUrl, {
+    const transport = nodemailer.createTransport({
+      url: options.smtpUrl,
       pool: true,
       maxConnections: 5,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
-    } as Parameters<typeof nodemailer.createTransport>[1]);
+    } as Parameters<typeof nodemailer.createTransport>[0]);
     return {
       send: async (mail) => {
         await transport.sendMail({ from: options.from, ...mail });
