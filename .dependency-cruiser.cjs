@@ -18,7 +18,7 @@ module.exports = {
       severity: 'error',
       comment: 'A module talks to another module through its service, never its repository (its tables)',
       from: { path: '^src/modules/([^/]+)/' },
-      to: { path: '^src/modules/([^/]+)/repo\\.ts$', pathNot: '^src/modules/$1/' },
+      to: { path: '^src/modules/[^/]+/(repo|[a-z0-9-]+-repo)\\.ts$', pathNot: '^src/modules/$1/' },
     },
     {
       name: 'modules-import-no-entry-points',
