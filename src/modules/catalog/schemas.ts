@@ -74,7 +74,11 @@ export const ProductListQuery = Type.Object(
     sort: Type.Optional(
       Type.Union(
         Object.keys(SORTS).map((sort) => Type.Literal(sort)),
-        { default: '-created_at' },
+        {
+          description:
+            'Without sort: newest first (-created_at), or, when q is given, best match first (full-text ' +
+            'rank, ties by id); the cursor of a ranked search carries the rank, so its pages are a stable keyset',
+        },
       ),
     ),
     limit: Type.Optional(Limit),
@@ -82,3 +86,44 @@ export const ProductListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const CategoryName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+const ParentId = Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()], {
+  description: 'The parent category; null makes a root',
+});
+
+export const CategoryCreate = Type.Object(
+  { name: CategoryName, parent_id: Type.Optional(ParentId) },
+  { additionalProperties: false },
+);
+
+export const CategoryUpdate = Type.Object(
+  { name: Type.Optional(CategoryName), parent_id: Type.Optional(ParentId) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+const Price = Type.String({
+  pattern: '^(?=.*[1-9])\\d{1,10}(\\.\\d{1,2})?$',
+  examples: ['19.99'],
+  description:
+    'Greater than zero, at most two decimals, as a decimal string ("19.99"). JSON numbers are refused: ' +
+    'a price never passes through binary floating point',
+});
+
+const ProductFields = {
+  name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  description: Type.String({ maxLength: 10_000 }),
+  price: Price,
+  stock_quantity: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }),
+  category_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'An existing category' }),
+};
+
+export const ProductCreate = Type.Object(
+  { ...ProductFields, description: Type.Optional(ProductFields.description) },
+  { additionalProperties: false },
+);
+
+export const ProductUpdate = Type.Partial(Type.Object(ProductFields), {
+  additionalProperties: false,
+  minProperties: 1,
+});

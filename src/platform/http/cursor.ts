@@ -6,11 +6,13 @@ import { AppError } from './errors.js';
  * it, so a forged cursor is a 400 and never a cast error in the database.
  */
 export type CursorValue = string | number;
-export type CursorKind = 'int' | 'decimal' | 'timestamp' | 'text';
+export type CursorKind = 'int' | 'decimal' | 'score' | 'timestamp' | 'text';
 
 const checks: Record<CursorKind, (value: unknown) => boolean> = {
   int: (value) => Number.isSafeInteger(value),
   decimal: (value) => typeof value === 'string' && /^-?\d{1,12}(\.\d{1,2})?$/.test(value),
+  // A relevance score in [0, 1] with up to six decimals (full-text rank, rounded so it round-trips exactly).
+  score: (value) => typeof value === 'string' && /^[01](\.\d{1,6})?$/.test(value),
   timestamp: (value) =>
     typeof value === 'string' &&
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(value) &&
