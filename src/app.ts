@@ -3,6 +3,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { createCatalogService } from './modules/catalog/service.js';
+import { reviewRoutes } from './modules/reviews/routes.js';
+import { createReviewsService } from './modules/reviews/service.js';
+import { wishlistRoutes } from './modules/wishlist/routes.js';
+import { createWishlistService } from './modules/wishlist/service.js';
 import type { Database } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
@@ -38,5 +42,7 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
   const catalog = createCatalogService({ db });
 
   await app.register(catalogRoutes, { catalog });
+  await app.register(reviewRoutes, { reviews: createReviewsService({ db, catalog }) });
+  await app.register(wishlistRoutes, { wishlist: createWishlistService({ db, catalog }) });
   return app;
 }
