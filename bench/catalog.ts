@@ -9,7 +9,8 @@
  *
  * Each scenario runs at a moderate fixed rate, BENCH_RATE requests per second (200), over BENCH_CONNECTIONS
  * (10) for BENCH_SECONDS (10): latency is then measured below saturation, where p99 means something. The
- * detail and the filtered list also run once flat out (closed loop) to show the capacity. The server runs in
+ * detail and the filtered list also run flat out (closed loop, the capacity) and from one client in sequence
+ * (the latency of the work itself, with no queue). The server runs in
  * its own process (`bazaar serve`) on a free loopback port so the load generator does not share its event
  * loop.
  */
@@ -90,13 +91,15 @@ async function walk(base: string, query: string, pages: number): Promise<string>
   return cursor;
 }
 
-async function load(base: string, paths: string[], flatOut = false): Promise<Result> {
+type Mode = 'rate' | 'flat-out' | 'one-client';
+
+async function load(base: string, paths: string[], mode: Mode = 'rate'): Promise<Result> {
   let next = 0;
   const result = await autocannon({
     url: base,
-    connections,
+    connections: mode === 'one-client' ? 1 : connections,
     duration: seconds,
-    ...(flatOut ? {} : { overallRate: rate }),
+    ...(mode === 'rate' ? { overallRate: rate } : {}),
     requests: [
       {
         setupRequest: (request) => {
@@ -141,11 +144,17 @@ const filtered = `category_id=${electronics}&min_price=10&max_price=200&in_stock
 
 try {
   const details = ids.map((id) => `/api/products/${id}/`);
-  await load(base, details, true); // warm-up: JIT, pool, buffer cache
-  report('GET /api/products/{id}/ (2,000 random ids), flat out', await load(base, details, true));
+  const list = [`/api/products/?${filtered}`];
+  await load(base, details, 'flat-out'); // warm-up: JIT, pool, buffer cache
+  report('GET /api/products/{id}/ (2,000 random ids), flat out', await load(base, details, 'flat-out'));
   report('GET /api/products/{id}/ (2,000 random ids)', await load(base, details));
-  report(`GET /api/products/?${filtered}, flat out`, await load(base, [`/api/products/?${filtered}`], true));
-  report(`GET /api/products/?${filtered}`, await load(base, [`/api/products/?${filtered}`]));
+  report(
+    'GET /api/products/{id}/ (2,000 random ids), one client in sequence',
+    await load(base, details, 'one-client'),
+  );
+  report(`GET /api/products/?${filtered}, flat out`, await load(base, list, 'flat-out'));
+  report(`GET /api/products/?${filtered}`, await load(base, list));
+  report(`GET /api/products/?${filtered}, one client in sequence`, await load(base, list, 'one-client'));
   for (const sort of ['price', '-created_at']) {
     const query = `sort=${sort}&limit=20`;
     const started = performance.now();

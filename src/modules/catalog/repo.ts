@@ -148,7 +148,7 @@ export async function listProducts(
   } else {
     tree = `WITH RECURSIVE tree AS (
         SELECT id FROM categories WHERE id = ${bind(filter.categoryId)}
-        UNION ALL SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+        UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
       ) `;
     page =
       queryParam === null
