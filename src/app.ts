@@ -10,6 +10,7 @@ import { createWishlistService } from './modules/wishlist/service.js';
 import type { Database } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
+import { readYourWritesPlugin } from './platform/http/read-your-writes.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { installDrain } from './platform/http/shutdown.js';
 
@@ -31,6 +32,7 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
 
   const tokens = createAccessTokens(jwtSecret);
   await app.register(authPlugin, { tokens });
+  await app.register(readYourWritesPlugin, { db });
   await app.register(healthPlugin, {
     checks: {
       database: async () => {

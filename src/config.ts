@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | null;
   databaseReplicaUrls: string[];
+  /** A replica staler than this (ms) is skipped by the read router. */
+  databaseReplicaMaxLagMs: number;
   redisUrl: string | null;
   amqpUrl: string | null;
   smtpUrl: string | null;
@@ -138,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(read(env, 'DATA_DIR') ?? './data'),
     databaseUrl,
     databaseReplicaUrls: replicas,
+    databaseReplicaMaxLagMs: parseInteger(env, 'DATABASE_REPLICA_MAX_LAG_MS', 5_000, 100, 600_000),
     redisUrl: parseUrl(env, 'REDIS_URL', ['redis', 'rediss']),
     amqpUrl: parseUrl(env, 'AMQP_URL', ['amqp', 'amqps']),
     smtpUrl: parseUrl(env, 'SMTP_URL', ['smtp', 'smtps']),

@@ -20,10 +20,28 @@ export interface Session extends Queryable {
 
 export type Engine = 'pglite' | 'postgres';
 
+/** One read replica as the router last saw it (see replicas.ts). */
+export interface ReplicaState {
+  name: string;
+  reachable: boolean;
+  lagMs: number | null;
+  usable: boolean;
+}
+
 export interface Database extends Queryable {
   readonly engine: Engine;
-  /** Reads that tolerate replication lag (the catalog). Without replicas, the primary. */
+  /**
+   * Reads that tolerate replication lag (the catalog): a usable replica, or the primary when none is. Inside a
+   * request, a user who just wrote reads only from a replica that has replayed that write (read-context.ts).
+   */
   readonly reader: Queryable;
+  /**
+   * Records that userId just wrote, so their next reads see it on any instance. Called by a platform hook after
+   * each write request; does nothing without replicas.
+   */
+  fenceWrite(userId: number): Promise<void>;
+  /** The read replicas and their health (empty without replicas). */
+  replicas(): ReplicaState[];
   /**
    * Runs fn in one transaction; commits when it resolves, rolls back when it throws. Inside fn, use only tx:
    * on PGlite the database is one connection, so a query on the outer handle would wait for the transaction.
@@ -39,7 +57,7 @@ export interface Database extends Queryable {
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** How many statements this handle sent: tests use it to prove that a page's query count is fixed. */
-  readonly stats: { queries: number };
+  readonly stats: { queries: number; replicaReads: number };
   close(): Promise<void>;
 }
 
@@ -66,4 +84,22 @@ export function pgConstraint(error: unknown): string | undefined {
     return typeof constraint === 'string' ? constraint : undefined;
   }
   return undefined;
+}
+
+/**
+ * The database could not be reached or dropped the connection (down, restarting, failing over, pool exhausted):
+ * the request may succeed later, so it is answered 503 rather than 500, and a replica read is retried on the
+ * primary.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const code = pgErrorCode(error);
+  // Class 08 connection exceptions; 57P01-57P03 admin shutdown, crash shutdown, cannot connect now.
+  if (code !== undefined && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  if (code !== undefined && /^E[A-Z]+$/.test(code)) {
+    return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code);
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
+    message,
+  );
 }

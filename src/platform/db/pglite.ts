@@ -7,7 +7,7 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
   if (dataDir !== null) mkdirSync(dataDir, { recursive: true });
   const pg = dataDir === null ? new PGlite() : new PGlite(dataDir);
   await pg.waitReady;
-  const stats = { queries: 0 };
+  const stats = { queries: 0, replicaReads: 0 };
 
   const run = async <R>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) => {
     stats.queries += 1;
@@ -23,6 +23,9 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     engine: 'pglite',
     stats,
     reader: handle,
+    // One embedded database and no replicas: every read already sees every write.
+    fenceWrite: async () => {},
+    replicas: () => [],
     query: handle.query,
     transaction: (fn) => pg.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params) })),
     exec: async (sql) => {

@@ -1,5 +1,9 @@
 import pg from 'pg';
 import type { Database, Queryable, QueryResult } from './database.js';
+import { type FenceStore, signedInReadPrimary } from './fences.js';
+import { type Lsn, parseLsn } from './lsn.js';
+import { readContext } from './read-context.js';
+import { createReplicaSet, type ReplicaSet } from './replicas.js';
 
 // int8 (counts, bigint ids) as numbers, like PGlite: every bigint Bazaar stores fits in 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -9,6 +13,19 @@ export interface PostgresOptions {
   /** Connections per pool; the default suits one API process on a few cores. */
   poolSize?: number;
   applicationName?: string;
+  /** Read replicas of url (streaming standbys); reader sends reads there while they are healthy. */
+  replicaUrls?: string[];
+  /** Where users' write fences are shared between instances (Redis); see fences.ts. */
+  fences?: FenceStore;
+  /** A replica staler than this is skipped (default 5 s). */
+  replicaMaxLagMs?: number;
+  /** How often replicas are checked (default 500 ms). */
+  replicaCheckMs?: number;
+}
+
+function replicaName(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}`;
 }
 
 function createPool(url: string, options: PostgresOptions): pg.Pool {
@@ -28,7 +45,7 @@ function createPool(url: string, options: PostgresOptions): pg.Pool {
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const primary = createPool(options.url, options);
-  const stats = { queries: 0 };
+  const stats = { queries: 0, replicaReads: 0 };
 
   const run = async <R>(target: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) => {
     stats.queries += 1;
@@ -65,13 +82,78 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     });
   }
 
+  const replicaUrls = options.replicaUrls ?? [];
+  const maxLagMs = options.replicaMaxLagMs ?? 5_000;
+  const checkMs = options.replicaCheckMs ?? 500;
+  const fences = options.fences ?? signedInReadPrimary();
+  let replicaSet: ReplicaSet | null = null;
+  if (replicaUrls.length > 0) {
+    replicaSet = createReplicaSet({
+      primary,
+      replicas: replicaUrls.map((url) => ({
+        name: replicaName(url),
+        pool: createPool(url, { ...options, applicationName: 'bazaar-reader' }),
+      })),
+      maxLagMs,
+      checkIntervalMs: checkMs,
+    });
+    await replicaSet.start();
+  }
+
+  /** What this read must see: nothing (anonymous), the user's last write, or everything (the primary). */
+  async function readFence(): Promise<Lsn | 'primary' | null> {
+    const context = readContext.getStore();
+    if (context === undefined) return null;
+    if (context.writing) return 'primary';
+    const userId = context.userId();
+    if (userId === null) return null;
+    context.fence ??= fences.get(userId);
+    return context.fence;
+  }
+
+  const reader: Queryable = {
+    query: async <R>(sql: string, params?: readonly unknown[]) => {
+      if (replicaSet === null) return run<R>(primary, sql, params);
+      const fence = await readFence();
+      const replica =
+        fence === 'primary'
+          ? null
+          : fence === null
+            ? replicaSet.pick(null)
+            : await replicaSet.pickFresh(fence);
+      if (replica === null) return run<R>(primary, sql, params);
+      try {
+        const result = await run<R>(replica.pool, sql, params);
+        stats.replicaReads += 1;
+        return result;
+      } catch (error) {
+        // Reads are safe to repeat: a replica that went away costs a retry on the primary, not an error.
+        if (!replicaSet.reportFailure(replica, error)) throw error;
+        return run<R>(primary, sql, params);
+      }
+    },
+  };
+
+  // A replica trusted for reads is at most maxLagMs stale as of a check at most checkMs old, so after this
+  // long every replica in use has replayed the write and the fence may go.
+  const fenceTtlMs = 2 * (maxLagMs + checkMs);
+
   const listeners: pg.Client[] = [];
 
   const database: Database = {
     engine: 'postgres',
     stats,
-    reader: handle,
+    reader,
     query: handle.query,
+    fenceWrite: async (userId) => {
+      if (replicaSet === null) return;
+      // The insert position is at or past the end of every commit this user's request made.
+      const { rows } = await primary.query<{ lsn: string }>(
+        'SELECT pg_current_wal_insert_lsn()::text AS lsn',
+      );
+      await fences.record(userId, parseLsn(rows[0]?.lsn ?? ''), fenceTtlMs);
+    },
+    replicas: () => replicaSet?.statuses() ?? [],
     transaction,
     exec: async (sql) => {
       stats.queries += 1;
@@ -108,6 +190,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     },
     close: async () => {
       await Promise.all(listeners.splice(0).map((client) => client.end().catch(() => {})));
+      await replicaSet?.stop();
+      await Promise.all(replicaSet?.pools().map((pool) => pool.end()) ?? []);
+      await fences.close();
       await primary.end();
     },
   };

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionError } from '../db/index.js';
 import { AppError, type ErrorCode, type FieldError, problemOf } from './errors.js';
 
 /** Fastify's own 4xx errors, mapped onto the catalogue; anything unknown is a 500 whose details stay in the log. */
@@ -52,6 +53,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     const code = FASTIFY_CODES[status];
     if (status < 500 && code !== undefined) {
       return sendProblem(request, reply, code, error.message);
+    }
+    if (isConnectionError(error)) {
+      // The database is down or restarting: the same request may well succeed in a moment.
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', '1');
+      return sendProblem(request, reply, 'unavailable', 'The database is unavailable; retry shortly');
     }
     request.log.error({ err: error }, 'request failed');
     return sendProblem(
