@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -51,6 +51,7 @@ describe('backup and restore', { skip: !pgUrl }, () => {
   });
   after(async () => {
     await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('brings back every user and order, with the same totals, after the database is dropped', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,7 @@ describe('nginx in front of the instances', () => {
     await run('nginx', ['-p', path.join(dir, 'nginx'), '-c', conf, '-s', 'quit']).catch(() => {});
     healthy.server.close();
     dying.server.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('retries a GET on the other instance when one dies mid-request', async () => {

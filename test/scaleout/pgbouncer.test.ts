@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -97,6 +97,7 @@ describe('Bazaar through PgBouncer (transaction pooling)', { skip: !pgUrl }, () 
       // not started
     }
     await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('accepts the driver settings Bazaar connects with', async () => {
