@@ -7,10 +7,10 @@ import type { Lsn } from './lsn.js';
  * same fences, so they live in Redis.
  */
 export interface FenceStore {
-  /** Remembers that the user's reads need a replica at or past position, for ttlMs. */
-  record(userId: number, position: Lsn, ttlMs: number): Promise<void>;
+  /** Remembers that a user's reads need a replica at or past position, for ttlMs. */
+  record(user: string, position: Lsn, ttlMs: number): Promise<void>;
   /** The position the user's reads need: null when none, 'primary' when it cannot be known. */
-  get(userId: number): Promise<Lsn | 'primary' | null>;
+  get(user: string): Promise<Lsn | 'primary' | null>;
   close(): Promise<void>;
 }
 
@@ -34,14 +34,14 @@ export function redisFences(url: string): FenceStore {
   });
   // Connection trouble shows up as failed commands, answered below; the client reconnects by itself.
   redis.on('error', () => {});
-  const key = (userId: number) => `bazaar:fence:${userId}`;
+  const key = (user: string) => `bazaar:fence:${user}`;
   return {
-    record: async (userId, position, ttlMs) => {
-      await redis.eval(RECORD_MAX, 1, key(userId), position, String(ttlMs));
+    record: async (user, position, ttlMs) => {
+      await redis.eval(RECORD_MAX, 1, key(user), position, String(ttlMs));
     },
-    get: async (userId) => {
+    get: async (user) => {
       try {
-        return await redis.get(key(userId));
+        return await redis.get(key(user));
       } catch {
         // Without the fence, only the primary is certainly fresh enough for this user.
         return 'primary';

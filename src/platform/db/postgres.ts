@@ -43,6 +43,24 @@ function createPool(url: string, options: PostgresOptions): pg.Pool {
   return pool;
 }
 
+/**
+ * Names this database for the fences: WAL positions compare only within one cluster, and one Redis may serve
+ * several deployments (or test databases), so a fence is kept under the cluster's system identifier and the
+ * database name. Where pg_control_system() is not granted, the primary's host, port and database stand in.
+ */
+async function databaseIdentity(primary: pg.Pool, url: string): Promise<string> {
+  try {
+    const { rows } = await primary.query<{ id: string }>(
+      "SELECT system_identifier::text || ':' || current_database() AS id FROM pg_control_system()",
+    );
+    if (rows[0]) return rows[0].id;
+  } catch {
+    // not granted to this role: fall through
+  }
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const primary = createPool(options.url, options);
   const stats = { queries: 0, replicaReads: 0 };
@@ -87,6 +105,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const checkMs = options.replicaCheckMs ?? 500;
   const fences = options.fences ?? signedInReadPrimary();
   let replicaSet: ReplicaSet | null = null;
+  let fenceScope = '';
   if (replicaUrls.length > 0) {
     replicaSet = createReplicaSet({
       primary,
@@ -98,6 +117,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       checkIntervalMs: checkMs,
     });
     await replicaSet.start();
+    fenceScope = await databaseIdentity(primary, options.url);
   }
 
   /** What this read must see: nothing (anonymous), the user's last write, or everything (the primary). */
@@ -107,7 +127,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     if (context.writing) return 'primary';
     const userId = context.userId();
     if (userId === null) return null;
-    context.fence ??= fences.get(userId);
+    context.fence ??= fences.get(`${fenceScope}:${userId}`);
     return context.fence;
   }
 
@@ -151,7 +171,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       const { rows } = await primary.query<{ lsn: string }>(
         'SELECT pg_current_wal_insert_lsn()::text AS lsn',
       );
-      await fences.record(userId, parseLsn(rows[0]?.lsn ?? ''), fenceTtlMs);
+      await fences.record(`${fenceScope}:${userId}`, parseLsn(rows[0]?.lsn ?? ''), fenceTtlMs);
     },
     replicas: () => replicaSet?.statuses() ?? [],
     transaction,
