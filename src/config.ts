@@ -16,6 +16,8 @@ export interface Config {
   databaseUrl: string | null;
   databaseReplicaUrls: string[];
   redisUrl: string | null;
+  /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   amqpUrl: string | null;
   smtpUrl: string | null;
   mailFrom: string;
@@ -65,6 +67,14 @@ function parseUrl(env: Env, name: string, protocols: string[], raw = read(env, n
     throw new ConfigError(name, `must use ${protocols.join(' or ')} (got "${url.protocol.slice(0, -1)}")`);
   }
   return raw;
+}
+
+function parseKeyPrefix(env: Env): string {
+  const prefix = read(env, 'REDIS_KEY_PREFIX') ?? 'bazaar:';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', `must be 1-64 of A-Z a-z 0-9 _ . : - (got "${prefix}")`);
+  }
+  return prefix;
 }
 
 const POSTGRES = ['postgres', 'postgresql'];
@@ -139,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databaseReplicaUrls: replicas,
     redisUrl: parseUrl(env, 'REDIS_URL', ['redis', 'rediss']),
+    redisKeyPrefix: parseKeyPrefix(env),
     amqpUrl: parseUrl(env, 'AMQP_URL', ['amqp', 'amqps']),
     smtpUrl: parseUrl(env, 'SMTP_URL', ['smtp', 'smtps']),
     mailFrom,
