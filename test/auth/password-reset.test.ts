@@ -29,7 +29,11 @@ function tokenIn(raw: string): string | undefined {
 
 function mailFiles(dataDir: string): string[] {
   const dir = path.join(dataDir, 'mail');
-  return existsSync(dir) ? readdirSync(dir).map((name) => path.join(dir, name)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => name.endsWith('.eml'))
+        .map((name) => path.join(dir, name))
+    : [];
 }
 
 forEachEngine('password reset', (ctx) => {
