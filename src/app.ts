@@ -34,7 +34,12 @@ export interface AppDeps {
 
 /** The composition root: platform pieces first, then each module with the services it may call. */
 export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Promise<HttpServer> {
-  const app = await createHttpServer({ logger, publicUrl: config.publicUrl, version: VERSION });
+  const app = await createHttpServer({
+    logger,
+    publicUrl: config.publicUrl,
+    version: VERSION,
+    trustProxy: config.trustProxy,
+  });
   installDrain(app);
 
   const redis = config.redisUrl === null ? null : createRedis(config.redisUrl, 'app', logger);

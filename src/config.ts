@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -27,6 +28,8 @@ export interface Config {
   logLevel: LogLevel;
   corsOrigins: string[];
   rateLimitFactor: number;
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; empty trusts none. */
+  trustProxy: string[];
 }
 
 export class ConfigError extends Error {
@@ -138,6 +141,23 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('RATE_LIMIT_FACTOR', `must be a number >= 0 (got "${factorRaw}")`);
   }
 
+  const trustProxy = (read(env, 'TRUST_PROXY') ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  for (const proxy of trustProxy) {
+    const [address, bits, extra] = proxy.split('/');
+    const version = isIP(address ?? '');
+    const maxBits = version === 6 ? 128 : 32;
+    if (
+      version === 0 ||
+      extra !== undefined ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))
+    ) {
+      throw new ConfigError('TRUST_PROXY', `must list IP addresses or CIDR ranges (got "${proxy}")`);
+    }
+  }
+
   const publicUrl =
     parseUrl(env, 'PUBLIC_URL', ['http', 'https']) ??
     `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
@@ -158,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     corsOrigins: corsOrigins.map((origin) => origin.replace(/\/$/, '')),
     rateLimitFactor,
+    trustProxy,
   };
 }
 

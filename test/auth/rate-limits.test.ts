@@ -109,6 +109,34 @@ forEachEngine('rate limits', (ctx) => {
     });
   });
 
+  describe('client addresses behind a proxy', () => {
+    let direct: TestApp;
+    let proxied: TestApp;
+    before(async () => {
+      direct = await buildTestApp(ctx.db);
+      proxied = await buildTestApp(ctx.db, { env: { TRUST_PROXY: '127.0.0.1' } });
+    });
+    after(() => Promise.all([direct.close(), proxied.close()]));
+
+    const reset = (t: TestApp, forwardedFor: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/auth/password/reset/',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': forwardedFor },
+        payload: { email: 'nobody@example.com' },
+      });
+
+    it('ignores a forged X-Forwarded-For unless TRUST_PROXY names the peer', async () => {
+      for (let i = 0; i < 10; i += 1) assert.equal((await reset(direct, `203.0.113.${i}`)).statusCode, 202);
+      assertRateLimited(await reset(direct, '203.0.113.99'), 3600);
+    });
+
+    it('counts each forwarded client apart behind a trusted proxy', async () => {
+      for (let i = 0; i < 11; i += 1) assert.equal((await reset(proxied, `203.0.113.${i}`)).statusCode, 202);
+    });
+  });
+
   describe('the global per-address limit', () => {
     let t: TestApp;
     before(async () => {
