@@ -73,6 +73,29 @@ forEachEngine('security layer', (ctx) => {
       assert.equal(simple.headers['access-control-allow-origin'], undefined);
     });
 
+    it('documents every auth and users route in /openapi.json, with the bearer scheme where a token is needed', async () => {
+      const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const expected: Array<[string, string, boolean]> = [
+        ['/api/auth/register/', 'post', false],
+        ['/api/auth/login/', 'post', false],
+        ['/api/auth/refresh/', 'post', false],
+        ['/api/auth/logout/', 'post', false],
+        ['/api/auth/me/', 'get', true],
+        ['/api/auth/me/', 'patch', true],
+        ['/api/auth/password/change/', 'post', true],
+        ['/api/auth/password/reset/', 'post', false],
+        ['/api/auth/password/reset/confirm/', 'post', false],
+        ['/api/users/', 'get', true],
+        ['/api/users/{id}/', 'get', true],
+        ['/api/users/{id}/', 'patch', true],
+      ];
+      for (const [path, method, secured] of expected) {
+        const operation = spec.paths[path]?.[method];
+        assert.ok(operation, `${method} ${path} is documented`);
+        assert.equal(Boolean(operation.security), secured, `${method} ${path} security`);
+      }
+    });
+
     it('answers a crash with a 500 that shows no message or stack', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/api/test-crash/' });
       assert.equal(res.statusCode, 500);
