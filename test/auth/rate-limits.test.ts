@@ -159,6 +159,19 @@ forEachEngine('rate limits', (ctx) => {
       });
       assert.equal(other.statusCode, 200);
     });
+
+    it('counts requests with missing or forged tokens before refusing them', async () => {
+      const me = (authorization?: string) =>
+        t.app.inject({
+          method: 'GET',
+          url: '/api/auth/me/',
+          remoteAddress: '198.51.100.79',
+          headers: authorization ? { authorization } : {},
+        });
+      for (let i = 0; i < 3; i += 1) assert.equal((await me()).statusCode, 401);
+      for (let i = 0; i < 3; i += 1) assert.equal((await me('Bearer forged.token.here')).statusCode, 401);
+      assertRateLimited(await me('Bearer forged.token.here'), 60);
+    });
   });
 
   describe('RATE_LIMIT_FACTOR=0', () => {

@@ -74,7 +74,9 @@ export function currentUser(request: FastifyRequest): AuthUser {
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { tokens: AccessTokens }) => {
     app.decorateRequest('user', null);
-    app.addHook('onRequest', async (request) => {
+    // preParsing, not onRequest: rate limits (route-level onRequest hooks, which run after every app-level one)
+    // then count requests with missing or forged tokens too; the body is still unread, so a refusal costs nothing.
+    app.addHook('preParsing', async (request) => {
       const header = request.headers.authorization;
       const needed = request.routeOptions.config.auth;
       if (header === undefined) {
