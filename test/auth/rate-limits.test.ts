@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { signUp } from '../helpers/accounts.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
@@ -271,6 +274,51 @@ forEachEngine('rate limits', (ctx) => {
         );
       }
       assertRateLimited(await login(t, { username: 'no_redis', password: 'wrong guess' }, '10.3.1.1'));
+    });
+  });
+
+  describe('when Redis comes back', { skip: redisUrl ? false : 'TEST_REDIS_URL is not set' }, () => {
+    let t: TestApp;
+    let server: ChildProcess | undefined;
+    let port = 0;
+    before(async () => {
+      port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port: free } = probe.address() as AddressInfo;
+          probe.close(() => resolve(free));
+        });
+      });
+      t = await buildTestApp(ctx.db, { env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    });
+    after(async () => {
+      await t.close();
+      server?.kill();
+    });
+
+    it('counts in memory while Redis is down and in Redis again once it answers', async () => {
+      const fail = () => login(t, { username: 'comes_back', password: 'wrong guess' }, '10.4.0.1');
+      assert.equal((await fail()).statusCode, 401);
+      // A Redis of this test's own, on the port the app has been trying: the shared one must not be stopped.
+      server = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const redis = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        let keys: string[] = [];
+        for (let i = 0; i < 50 && keys.length === 0; i += 1) {
+          await sleep(200);
+          // 401 or, after ten failures counted in memory, 429: either way the attempt is counted.
+          assert.ok([401, 429].includes((await fail()).statusCode));
+          keys = await redis.keys('*loginFailuresPerAccount*').catch(() => []);
+        }
+        assert.ok(keys.length > 0, 'the failures reached Redis after it came back');
+      } finally {
+        redis.disconnect();
+      }
     });
   });
 });
