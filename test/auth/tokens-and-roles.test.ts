@@ -5,7 +5,7 @@ import { createSigner } from 'fast-jwt';
 import { bearer, signUp } from '../helpers/accounts.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
-import { insertUser } from '../helpers/fixtures.js';
+import { insertCategory, insertProduct, insertUser } from '../helpers/fixtures.js';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -121,6 +121,65 @@ forEachEngine('access tokens and roles', (ctx) => {
       customer.id,
     ]);
     assert.equal(rows[0]?.role, 'customer');
+  });
+
+  it('refuses a customer on the manager routes with 403 and writes nothing', async () => {
+    const categoryId = await insertCategory(ctx.db, 'Role test category');
+    const productId = await insertProduct(ctx.db, { categoryId, name: 'Role test product' });
+    const token = t.tokenFor(customer);
+    const attempts = [
+      { method: 'POST' as const, url: '/api/categories/', payload: { name: 'Sneaky' } },
+      {
+        method: 'POST' as const,
+        url: '/api/products/',
+        payload: { name: 'Sneaky', price: '1.00', stock_quantity: 1, category_id: categoryId },
+      },
+      { method: 'PATCH' as const, url: `/api/products/${productId}/`, payload: { price: '0.01' } },
+      { method: 'DELETE' as const, url: `/api/products/${productId}/` },
+    ];
+    for (const attempt of attempts) {
+      const res = await t.app.inject({ ...attempt, headers: bearer(token) });
+      assert.equal(res.statusCode, 403, `${attempt.method} ${attempt.url}: ${res.body}`);
+    }
+    const { rows } = await ctx.db.query<{ price: string; deleted_at: Date | null }>(
+      'SELECT price, deleted_at FROM products WHERE id = $1',
+      [productId],
+    );
+    assert.deepEqual(rows[0], { price: '10.00', deleted_at: null });
+    const sneaky = await ctx.db.query(`SELECT 1 FROM categories WHERE name = 'Sneaky'`);
+    assert.equal(sneaky.rows.length, 0);
+  });
+
+  it("answers another user's review with 404 and leaves it as it was", async () => {
+    const categoryId = await insertCategory(ctx.db, 'Review test category');
+    const productId = await insertProduct(ctx.db, { categoryId });
+    const alice = await signUp(t.app);
+    const bob = await signUp(t.app);
+    const created = await t.app.inject({
+      method: 'POST',
+      url: `/api/products/${productId}/reviews/`,
+      payload: { rating: 5, comment: 'Lovely' },
+      headers: bearer(alice.access),
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const reviewId = created.json().id;
+    const edit = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/reviews/${reviewId}/`,
+      payload: { rating: 1 },
+      headers: bearer(bob.access),
+    });
+    assert.equal(edit.statusCode, 404);
+    const remove = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/reviews/${reviewId}/`,
+      headers: bearer(bob.access),
+    });
+    assert.equal(remove.statusCode, 404);
+    const { rows } = await ctx.db.query<{ rating: number }>('SELECT rating FROM reviews WHERE id = $1', [
+      reviewId,
+    ]);
+    assert.equal(rows[0]?.rating, 5);
   });
 
   it('shows each caller only their own profile on /me', async () => {
