@@ -1,18 +1,26 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { authRoutes } from './modules/auth/routes.js';
+import { createAuthService } from './modules/auth/service.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { createCatalogService } from './modules/catalog/service.js';
 import { reviewRoutes } from './modules/reviews/routes.js';
 import { createReviewsService } from './modules/reviews/service.js';
+import { usersRoutes } from './modules/users/routes.js';
+import { createUsersService } from './modules/users/service.js';
 import { wishlistRoutes } from './modules/wishlist/routes.js';
 import { createWishlistService } from './modules/wishlist/service.js';
+import { closeRedis, connectRedis, createRedis } from './platform/cache/redis.js';
 import type { Database } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
+import { createRateLimits } from './platform/http/rate-limits.js';
 import { readYourWritesPlugin } from './platform/http/read-your-writes.js';
+import { securityPlugin } from './platform/http/security.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { installDrain } from './platform/http/shutdown.js';
+import { createMailer } from './platform/mail/mailer.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -27,9 +35,26 @@ export interface AppDeps {
 
 /** The composition root: platform pieces first, then each module with the services it may call. */
 export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Promise<HttpServer> {
-  const app = await createHttpServer({ logger, publicUrl: config.publicUrl, version: VERSION });
+  const app = await createHttpServer({
+    logger,
+    publicUrl: config.publicUrl,
+    version: VERSION,
+    trustProxy: config.trustProxy,
+  });
   installDrain(app);
 
+  const redis = config.redisUrl === null ? null : createRedis(config.redisUrl, 'app', logger);
+  if (redis !== null && !(await connectRedis(redis))) {
+    logger.warn('Redis is unreachable: shared rate limits count per process until it answers');
+  }
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir });
+  app.addHook('onClose', async () => {
+    await mailer.close();
+    if (redis !== null) await closeRedis(redis);
+  });
+
+  const limits = createRateLimits({ factor: config.rateLimitFactor, redis, prefix: config.redisKeyPrefix });
+  await app.register(securityPlugin, { corsOrigins: config.corsOrigins, limits });
   const tokens = createAccessTokens(jwtSecret);
   await app.register(authPlugin, { tokens });
   await app.register(readYourWritesPlugin, { db });
@@ -42,9 +67,27 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
   });
 
   const catalog = createCatalogService({ db });
+  const users = createUsersService({ db });
+  const auth = createAuthService({
+    db,
+    users,
+    tokens,
+    mailer,
+    logger,
+    publicUrl: config.publicUrl,
+    loginFailures: {
+      perAccount: limits.failures('loginFailuresPerAccount'),
+      perAddress: limits.failures('loginFailuresPerAddress'),
+    },
+  });
 
   await app.register(catalogRoutes, { catalog });
   await app.register(reviewRoutes, { reviews: createReviewsService({ db, catalog }) });
   await app.register(wishlistRoutes, { wishlist: createWishlistService({ db, catalog }) });
+  await app.register(authRoutes, {
+    auth,
+    limits: { register: limits.route('register'), passwordReset: limits.route('passwordReset') },
+  });
+  await app.register(usersRoutes, { users });
   return app;
 }

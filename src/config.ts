@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -18,6 +19,8 @@ export interface Config {
   /** A replica staler than this (ms) is skipped by the read router. */
   databaseReplicaMaxLagMs: number;
   redisUrl: string | null;
+  /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   amqpUrl: string | null;
   smtpUrl: string | null;
   mailFrom: string;
@@ -27,6 +30,8 @@ export interface Config {
   logLevel: LogLevel;
   corsOrigins: string[];
   rateLimitFactor: number;
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; empty trusts none. */
+  trustProxy: string[];
 }
 
 export class ConfigError extends Error {
@@ -67,6 +72,14 @@ function parseUrl(env: Env, name: string, protocols: string[], raw = read(env, n
     throw new ConfigError(name, `must use ${protocols.join(' or ')} (got "${url.protocol.slice(0, -1)}")`);
   }
   return raw;
+}
+
+function parseKeyPrefix(env: Env): string {
+  const prefix = read(env, 'REDIS_KEY_PREFIX') ?? 'bazaar:';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', `must be 1-64 of A-Z a-z 0-9 _ . : - (got "${prefix}")`);
+  }
+  return prefix;
 }
 
 const POSTGRES = ['postgres', 'postgresql'];
@@ -130,6 +143,23 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('RATE_LIMIT_FACTOR', `must be a number >= 0 (got "${factorRaw}")`);
   }
 
+  const trustProxy = (read(env, 'TRUST_PROXY') ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  for (const proxy of trustProxy) {
+    const [address, bits, extra] = proxy.split('/');
+    const version = isIP(address ?? '');
+    const maxBits = version === 6 ? 128 : 32;
+    if (
+      version === 0 ||
+      extra !== undefined ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))
+    ) {
+      throw new ConfigError('TRUST_PROXY', `must list IP addresses or CIDR ranges (got "${proxy}")`);
+    }
+  }
+
   const publicUrl =
     parseUrl(env, 'PUBLIC_URL', ['http', 'https']) ??
     `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
@@ -142,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseReplicaUrls: replicas,
     databaseReplicaMaxLagMs: parseInteger(env, 'DATABASE_REPLICA_MAX_LAG_MS', 5_000, 100, 600_000),
     redisUrl: parseUrl(env, 'REDIS_URL', ['redis', 'rediss']),
+    redisKeyPrefix: parseKeyPrefix(env),
     amqpUrl: parseUrl(env, 'AMQP_URL', ['amqp', 'amqps']),
     smtpUrl: parseUrl(env, 'SMTP_URL', ['smtp', 'smtps']),
     mailFrom,
@@ -150,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     corsOrigins: corsOrigins.map((origin) => origin.replace(/\/$/, '')),
     rateLimitFactor,
+    trustProxy,
   };
 }
 

@@ -117,9 +117,28 @@ describe('bazaar CLI', () => {
 
   it('SIGTERM during a load of GETs: exit code 0 and no failed request', async () => {
     const port = await freePort();
-    const child = startCli(['serve'], { DATA_DIR: tempDir(), PORT: String(port), LOG_LEVEL: 'warn' });
+    // RATE_LIMIT_FACTOR=0: this is a load from one address, which the global per-address limit would refuse.
+    const child = startCli(['serve'], {
+      DATA_DIR: tempDir(),
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_FACTOR: '0',
+    });
     await waitForOutput(child, /Demo manager account/);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Serving (and so past installing the signal handlers) once /healthz answers; a fixed sleep is not enough
+    // on a loaded machine.
+    for (let i = 0; i < 600; i += 1) {
+      const status = await new Promise<number>((resolve) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', () => resolve(0));
+      });
+      if (status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
 
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     const outcomes = { ok: 0, failed: [] as string[], refusedAfterStop: 0 };

@@ -12,6 +12,8 @@ import type { HttpServer } from '../../src/platform/http/server.js';
 export interface TestApp {
   app: HttpServer;
   dataDir: string;
+  /** The secret this app signs access tokens with (tests forge expired or tampered tokens from it). */
+  jwtSecret: string;
   /** An access token for a user, signed with this app's secret. */
   tokenFor(user: AuthUser): string;
   close(): Promise<void>;
@@ -28,11 +30,17 @@ export interface TestAppOptions {
 export async function buildTestApp(db: Database, options: TestAppOptions = {}): Promise<TestApp> {
   const env = options.env ?? {};
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bazaar-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  // A Redis key prefix of its own, so test runs sharing one Redis never see each other's counters.
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
+    ...env,
+  });
   const jwtSecret = randomBytes(32).toString('hex');
   const app = await buildApp({ config, db, logger: options.logger ?? pino({ level: 'silent' }), jwtSecret });
   options.extend?.(app);
   await app.ready();
   const tokens = createAccessTokens(jwtSecret);
-  return { app, dataDir, tokenFor: (user) => tokens.sign(user), close: () => app.close() };
+  return { app, dataDir, jwtSecret, tokenFor: (user) => tokens.sign(user), close: () => app.close() };
 }

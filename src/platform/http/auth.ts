@@ -1,5 +1,5 @@
 import { createSigner, createVerifier } from 'fast-jwt';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from './errors.js';
 
@@ -64,10 +64,19 @@ export function hasRole(user: AuthUser, needed: Role): boolean {
   return ROLES.indexOf(user.role) >= ROLES.indexOf(needed);
 }
 
+/** The caller of a route that declares `config: { auth }` (the plugin has already refused anyone else). */
+export function currentUser(request: FastifyRequest): AuthUser {
+  if (request.user === null)
+    throw new AppError('unauthenticated', 'This endpoint needs a Bearer access token');
+  return request.user;
+}
+
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { tokens: AccessTokens }) => {
     app.decorateRequest('user', null);
-    app.addHook('onRequest', async (request) => {
+    // preParsing, not onRequest: rate limits (route-level onRequest hooks, which run after every app-level one)
+    // then count requests with missing or forged tokens too; the body is still unread, so a refusal costs nothing.
+    app.addHook('preParsing', async (request) => {
       const header = request.headers.authorization;
       const needed = request.routeOptions.config.auth;
       if (header === undefined) {

@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   logger: Logger;
   publicUrl: string;
   version: string;
+  /** Proxies whose X-Forwarded-For is believed (request.ip, hence per-address rate limits); none by default. */
+  trustProxy?: string[];
 }
 
 /**
@@ -42,6 +44,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     bodyLimit: 1024 * 1024,
+    trustProxy:
+      options.trustProxy !== undefined && options.trustProxy.length > 0 ? options.trustProxy : false,
     connectionTimeout: 30_000,
     keepAliveTimeout: 72_000,
     requestTimeout: 30_000,

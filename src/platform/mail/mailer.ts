@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 
@@ -43,7 +43,10 @@ export function createMailer(options: { smtpUrl: string | null; from: string; da
       const info = await transport.sendMail({ from: options.from, ...mail });
       await mkdir(dir, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
-      await writeFile(path.join(dir, name), info.message as Buffer);
+      // Written under a temporary name and renamed, so a reader never sees a half-written .eml file.
+      const temporary = path.join(dir, `.${name}.tmp`);
+      await writeFile(temporary, info.message as Buffer);
+      await rename(temporary, path.join(dir, name));
     },
     close: async () => {},
   };
