@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
-import { startJobRunner } from '../platform/jobs/runner.js';
+import { type JobRunner, startJobRunner } from '../platform/jobs/runner.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
 
@@ -36,15 +36,15 @@ async function serveOne(): Promise<void> {
   app.addHook('onClose', async () => {
     await db.close();
   });
-  // The in-process transport for background jobs, until a broker transport takes over in scaled mode.
-  const runner = await startJobRunner({
-    db,
-    registry: app.jobs,
-    logger: logger.child({ component: 'jobs' }),
+  // The in-process transport for background jobs (until a broker transport takes over in scaled mode),
+  // started once the API listens and stopped before the pools close.
+  let runner: JobRunner | undefined;
+  app.addHook('preClose', async () => {
+    await runner?.stop();
   });
-  app.addHook('preClose', () => runner.stop());
   await app.listen({ port: config.port, host: config.host });
   logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
+  runner = await startJobRunner({ db, registry: app.jobs, logger: logger.child({ component: 'jobs' }) });
 
   let stopping = false;
   const stop = async (signal: string) => {

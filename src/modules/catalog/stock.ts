@@ -34,17 +34,13 @@ function merge(lines: readonly StockLine[]): StockLine[] {
   return [...byProduct].sort(([a], [b]) => a - b).map(([productId, quantity]) => ({ productId, quantity }));
 }
 
-/**
- * Takes every line or none. The rows are locked in id order, then checked: when any line is short (a deleted
- * or unknown product counts as none available) nothing is changed and the short lines are returned.
- */
-export async function takeStock(tx: Queryable, lines: readonly StockLine[]): Promise<TakeStockResult> {
-  const wanted = merge(lines);
-  const ids = wanted.map((line) => line.productId);
-  const locked = new Map((await repo.lockProducts(tx, ids)).map((row) => [row.id, row]));
+function shortLines(
+  wanted: readonly StockLine[],
+  products: Map<number, { name: string; stock_quantity: number; deleted: boolean }>,
+): ShortLine[] {
   const short: ShortLine[] = [];
   for (const line of wanted) {
-    const product = locked.get(line.productId);
+    const product = products.get(line.productId);
     const available = product && !product.deleted ? product.stock_quantity : 0;
     if (available < line.quantity) {
       short.push({
@@ -55,6 +51,26 @@ export async function takeStock(tx: Queryable, lines: readonly StockLine[]): Pro
       });
     }
   }
+  return short;
+}
+
+/**
+ * Takes every line or none. The rows are locked in id order, then checked: when any line is short (a deleted
+ * or unknown product counts as none available) nothing is changed and the short lines are returned.
+ */
+export async function takeStock(tx: Queryable, lines: readonly StockLine[]): Promise<TakeStockResult> {
+  const wanted = merge(lines);
+  const ids = wanted.map((line) => line.productId);
+  // A sold-out product is answered from the last committed stock, without queueing for its row lock: when a
+  // hot product runs out, the late buyers get their 409 at once instead of waiting behind every sale.
+  const committed = new Map(
+    (await repo.findPrices(tx, ids)).map((row) => [row.id, { ...row, deleted: !row.available }]),
+  );
+  const early = shortLines(wanted, committed);
+  if (early.length > 0) return { ok: false, short: early };
+
+  const locked = new Map((await repo.lockProducts(tx, ids)).map((row) => [row.id, row]));
+  const short = shortLines(wanted, locked);
   if (short.length > 0) return { ok: false, short };
 
   const changed = await repo.decrementStock(
