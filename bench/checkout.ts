@@ -4,7 +4,8 @@
  * the load runs), then runs two scenarios with BENCH_BUYERS (100) concurrent buyers for BENCH_SECONDS (15):
  *
  *   spread  each buyer adds one of 1,000 products (ample stock) to the cart and checks out, again and again;
- *   hot     each cart holds two of 10 hot products in random order, whose stock runs out during the run; a
+ *   hot     each cart holds two of 10 hot products in random order, BENCH_HOT_STOCK (300) units each, which
+ *           run out during the run; a
  *           short-stock 409 is the designed answer (the buyer empties the cart and goes on). Checks: no 5xx,
  *           no deadlock (pg_stat_database), stock never negative, units sold + stock left = stock at start.
  *
@@ -145,7 +146,7 @@ try {
     `INSERT INTO categories (name) VALUES ('Bench') RETURNING id`,
   );
   const categoryId = (category[0] as { id: number }).id;
-  const HOT_STOCK = 1_500;
+  const HOT_STOCK = Number(process.env.BENCH_HOT_STOCK ?? 300);
   await db.query(
     `INSERT INTO products (name, price, stock_quantity, category_id)
      SELECT 'Product ' || g, (1 + g % 200) + 0.99, CASE WHEN g <= 10 THEN $2 ELSE 1000000 END, $1
