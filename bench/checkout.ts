@@ -5,8 +5,8 @@
  *
  *   spread  each buyer adds one of 1,000 products (ample stock) to the cart and checks out, again and again;
  *   hot     each cart holds two of 10 hot products in random order, BENCH_HOT_STOCK (300) units each, which
- *           run out during the run; a
- *           short-stock 409 is the designed answer (the buyer empties the cart and goes on). Checks: no 5xx,
+ *           run out during the run; a short-stock 409 is the designed answer (the buyer empties the cart and
+ *           goes on). Checks: no 5xx,
  *           no deadlock (pg_stat_database), stock never negative, units sold + stock left = stock at start.
  *
  *   ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/checkout.ts

@@ -12,14 +12,17 @@ export interface LockedProduct {
 
 /**
  * Locks the products' rows, always in ascending id order: two checkouts that share products then queue on the
- * first shared row instead of each holding a row the other needs (a deadlock).
+ * first shared row instead of each holding a row the other needs (a deadlock). NO KEY UPDATE is the strength
+ * an UPDATE of stock takes anyway, and unlike FOR UPDATE it does not conflict with the KEY SHARE locks that
+ * inserting order_items (a foreign key to products) takes: checkouts that each inserted their lines before
+ * taking stock would otherwise deadlock on the upgrade.
  */
 export async function lockProducts(tx: Queryable, ids: readonly number[]): Promise<LockedProduct[]> {
   const { rows } = await tx.query<LockedProduct>(
     `SELECT id, name, price::text AS price, stock_quantity, deleted_at IS NOT NULL AS deleted
        FROM products WHERE id = ANY($1::int[])
       ORDER BY id
-        FOR UPDATE`,
+        FOR NO KEY UPDATE`,
     [ids],
   );
   return rows;

@@ -24,8 +24,6 @@ export interface ShortLine {
   available: number;
 }
 
-export type TakeStockResult = { ok: true; lines: TakenLine[] } | { ok: false; short: ShortLine[] };
-
 /** Quantities per product, summed (one line per product) and sorted by product id. */
 function merge(lines: readonly StockLine[]): StockLine[] {
   const byProduct = new Map<number, number>();
@@ -54,25 +52,49 @@ function shortLines(
   return short;
 }
 
+export type QuoteResult = { ok: true; lines: TakenLine[] } | { ok: false; short: ShortLine[] };
+
 /**
- * Takes every line or none. The rows are locked in id order, then checked: when any line is short (a deleted
- * or unknown product counts as none available) nothing is changed and the short lines are returned.
+ * Prices the lines from the last committed rows, without locks, and answers a line that is already short
+ * (a deleted or unknown product counts as none available). A sold-out product is so refused at once, without
+ * queueing for its row lock behind every sale. The quote fixes the prices: they are the committed prices when
+ * the checkout began.
  */
-export async function takeStock(tx: Queryable, lines: readonly StockLine[]): Promise<TakeStockResult> {
+export async function quoteLines(tx: Queryable, lines: readonly StockLine[]): Promise<QuoteResult> {
+  const wanted = merge(lines);
+  const committed = new Map(
+    (
+      await repo.findPrices(
+        tx,
+        wanted.map((line) => line.productId),
+      )
+    ).map((row) => [row.id, { ...row, deleted: !row.available }]),
+  );
+  const short = shortLines(wanted, committed);
+  if (short.length > 0) return { ok: false, short };
+  return {
+    ok: true,
+    lines: wanted.map((line) => {
+      const product = committed.get(line.productId) as repo.ProductPrice;
+      return { ...line, name: product.name, price: product.price };
+    }),
+  };
+}
+
+/**
+ * Takes every line or none. The rows are locked in id order, then checked: when any line is short, nothing is
+ * changed and the short lines are returned. Call it as late as possible in the transaction: the row locks of
+ * a hot product are held until commit, and every other buyer of it waits for them.
+ */
+export async function takeStock(
+  tx: Queryable,
+  lines: readonly StockLine[],
+): Promise<{ ok: true } | { ok: false; short: ShortLine[] }> {
   const wanted = merge(lines);
   const ids = wanted.map((line) => line.productId);
-  // A sold-out product is answered from the last committed stock, without queueing for its row lock: when a
-  // hot product runs out, the late buyers get their 409 at once instead of waiting behind every sale.
-  const committed = new Map(
-    (await repo.findPrices(tx, ids)).map((row) => [row.id, { ...row, deleted: !row.available }]),
-  );
-  const early = shortLines(wanted, committed);
-  if (early.length > 0) return { ok: false, short: early };
-
   const locked = new Map((await repo.lockProducts(tx, ids)).map((row) => [row.id, row]));
   const short = shortLines(wanted, locked);
   if (short.length > 0) return { ok: false, short };
-
   const changed = await repo.decrementStock(
     tx,
     ids,
@@ -80,13 +102,7 @@ export async function takeStock(tx: Queryable, lines: readonly StockLine[]): Pro
   );
   // Unreachable while the rows stay locked; if it ever happens, throwing rolls the whole order back.
   if (changed !== wanted.length) throw new Error(`Stock changed under a lock (${changed}/${wanted.length})`);
-  return {
-    ok: true,
-    lines: wanted.map((line) => {
-      const product = locked.get(line.productId) as repo.LockedProduct;
-      return { ...line, name: product.name, price: product.price };
-    }),
-  };
+  return { ok: true };
 }
 
 /** Puts stock back (a canceled order). Rows are locked in id order first, like takeStock, so the two never deadlock. */

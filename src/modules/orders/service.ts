@@ -6,7 +6,7 @@ import { runIdempotent } from '../../platform/http/idempotency.js';
 import { enqueue } from '../../platform/jobs/outbox.js';
 import { lineTotal, sumAmounts } from '../../platform/money.js';
 import type { CartService } from '../cart/service.js';
-import { restock, takeStock } from '../catalog/stock.js';
+import { quoteLines, restock, type ShortLine, takeStock } from '../catalog/stock.js';
 import type { PaymentRow, PaymentsService } from '../payments/service.js';
 import * as repo from './repo.js';
 import { assertTransition, type OrderStatus } from './state.js';
@@ -33,6 +33,20 @@ export function presentOrder(order: repo.OrderRow, payment: PaymentRow | undefin
   };
 }
 
+function shortStock(short: ShortLine[]): AppError {
+  return new AppError(
+    'insufficient_stock',
+    'Not enough stock for every line of the cart; nothing was ordered',
+    short.map((line) => ({
+      path: `cart.items[product_id=${line.productId}]`,
+      message: `requested ${line.requested}, available ${line.available}`,
+      product_id: line.productId,
+      requested: line.requested,
+      available: line.available,
+    })),
+  );
+}
+
 export function createOrdersService(deps: { db: Database; cart: CartService; payments: PaymentsService }) {
   const { db, cart, payments } = deps;
 
@@ -44,8 +58,8 @@ export function createOrdersService(deps: { db: Database; cart: CartService; pay
 
   return {
     /**
-     * Checkout, in one transaction: the cart (locked), its stock (taken or nothing changed), the order at
-     * today's prices, a pending payment, the emptied cart and the capture job. The answer is stored under the
+     * Checkout, in one transaction: the cart (locked), the order at today's prices, a pending payment, the
+     * emptied cart, the capture job, and the stock (taken last, or short and everything undone). The answer is stored under the
      * Idempotency-Key and replayed for the same request.
      */
     placeOrder(user: AuthUser, checkout: Checkout, key: string, requestId: string) {
@@ -53,22 +67,10 @@ export function createOrdersService(deps: { db: Database; cart: CartService; pay
       return runIdempotent(db, { userId: user.id, key, fingerprint, requestId }, async (tx) => {
         const { cartId, lines } = await cart.lockForCheckout(tx, user.id);
         if (cartId === null || lines.length === 0) throw new AppError('empty_cart', 'The cart is empty');
-        const stock = await takeStock(tx, lines);
-        if (!stock.ok) {
-          throw new AppError(
-            'insufficient_stock',
-            'Not enough stock for every line of the cart; nothing was ordered',
-            stock.short.map((line) => ({
-              path: `cart.items[product_id=${line.productId}]`,
-              message: `requested ${line.requested}, available ${line.available}`,
-              product_id: line.productId,
-              requested: line.requested,
-              available: line.available,
-            })),
-          );
-        }
-        const total = sumAmounts(stock.lines.map((line) => lineTotal(line.price, line.quantity)));
-        const order = await repo.insertOrder(tx, user.id, total, stock.lines);
+        const quote = await quoteLines(tx, lines);
+        if (!quote.ok) throw shortStock(quote.short);
+        const total = sumAmounts(quote.lines.map((line) => lineTotal(line.price, line.quantity)));
+        const order = await repo.insertOrder(tx, user.id, total, quote.lines);
         const payment = await payments.createPending(tx, order.id, checkout.payment_method, total);
         await cart.empty(tx, cartId);
         await enqueue(tx, CAPTURE_JOB, {
@@ -76,6 +78,9 @@ export function createOrdersService(deps: { db: Database; cart: CartService; pay
           payment_id: payment.id,
           token: checkout.payment_token,
         });
+        // Last, so the products' row locks are held for as little as possible; short stock here undoes it all.
+        const taken = await takeStock(tx, lines);
+        if (!taken.ok) throw shortStock(taken.short);
         return { status: 201, body: presentOrder(order, payment) };
       });
     },
