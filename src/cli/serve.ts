@@ -44,7 +44,6 @@ async function serveOne(): Promise<void> {
   });
   await app.listen({ port: config.port, host: config.host });
   logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
-  runner = await startJobRunner({ db, registry: app.jobs, logger: logger.child({ component: 'jobs' }) });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -61,6 +60,8 @@ async function serveOne(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // After the signal handlers, so a stop that arrives meanwhile is still graceful (process.exit ends the loop).
+  runner = await startJobRunner({ db, registry: app.jobs, logger: logger.child({ component: 'jobs' }) });
 }
 
 /** N processes on one port with node:cluster; a worker that dies is replaced, unless the cluster is stopping. */
