@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
+import { type JobRunner, startJobRunner } from '../platform/jobs/runner.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
 
@@ -35,6 +36,12 @@ async function serveOne(): Promise<void> {
   app.addHook('onClose', async () => {
     await db.close();
   });
+  // The in-process transport for background jobs (until a broker transport takes over in scaled mode),
+  // started once the API listens and stopped before the pools close.
+  let runner: JobRunner | undefined;
+  app.addHook('preClose', async () => {
+    await runner?.stop();
+  });
   await app.listen({ port: config.port, host: config.host });
   logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
 
@@ -53,6 +60,8 @@ async function serveOne(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // After the signal handlers, so a stop that arrives meanwhile is still graceful (process.exit ends the loop).
+  runner = await startJobRunner({ db, registry: app.jobs, logger: logger.child({ component: 'jobs' }) });
 }
 
 /** N processes on one port with node:cluster; a worker that dies is replaced, unless the cluster is stopping. */

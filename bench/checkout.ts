@@ -1,0 +1,212 @@
+/**
+ * Checkout under load on PostgreSQL. Creates a database of its own (dropped at the end), starts `bazaar serve`
+ * in its own process on a free port (its in-process job runner captures the payments and sends the mails while
+ * the load runs), then runs two scenarios with BENCH_BUYERS (100) concurrent buyers for BENCH_SECONDS (15):
+ *
+ *   spread  each buyer adds one of 1,000 products (ample stock) to the cart and checks out, again and again;
+ *   hot     each cart holds two of 10 hot products in random order, BENCH_HOT_STOCK (300) units each, which
+ *           run out during the run; a short-stock 409 is the designed answer (the buyer empties the cart and
+ *           goes on). Checks: no 5xx,
+ *           no deadlock (pg_stat_database), stock never negative, units sold + stock left = stock at start.
+ *
+ *   ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/checkout.ts
+ *
+ * Every checkout carries a fresh Idempotency-Key. Reported: orders per second, checkout p50/p99 (ms), and every
+ * status seen.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { migrate } from '../src/platform/db/index.js';
+import { openPostgres } from '../src/platform/db/postgres.js';
+import { createAccessTokens } from '../src/platform/http/auth.js';
+
+const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const buyers = Number(process.env.BENCH_BUYERS ?? 100);
+const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function startServer(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', RATE_LIMIT_FACTOR: '0', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not start')), 60_000);
+    const poll = setInterval(async () => {
+      try {
+        if ((await fetch(`http://127.0.0.1:${env.PORT}/healthz`)).ok) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve(child);
+        }
+      } catch {
+        // not listening yet
+      }
+    }, 200);
+    child.on('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? 0
+    : (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] as number);
+
+interface Tally {
+  orders: number;
+  latencies: number[];
+  statuses: Map<string, number>;
+}
+
+async function scenario(
+  base: string,
+  tokens: string[],
+  pickProducts: () => number[],
+): Promise<Tally & { seconds: number }> {
+  const tally: Tally = { orders: 0, latencies: [], statuses: new Map() };
+  const note = (what: string, status: number) => {
+    const key = `${what} ${status}`;
+    tally.statuses.set(key, (tally.statuses.get(key) ?? 0) + 1);
+  };
+  const deadline = Date.now() + seconds * 1000;
+  const started = Date.now();
+  await Promise.all(
+    tokens.map(async (token, buyer) => {
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      let n = 0;
+      while (Date.now() < deadline) {
+        for (const productId of pickProducts()) {
+          const add = await fetch(`${base}/api/cart/items/`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ product_id: productId, quantity: 1 + (n % 3) }),
+          });
+          await add.arrayBuffer();
+          if (add.status !== 201) note('add', add.status);
+        }
+        n += 1;
+        const begun = performance.now();
+        const res = await fetch(`${base}/api/orders/`, {
+          method: 'POST',
+          headers: { ...headers, 'idempotency-key': `bench-${buyer}-${n}-${started}` },
+          body: JSON.stringify({ payment_method: 'card', payment_token: 'tok_visa' }),
+        });
+        await res.arrayBuffer();
+        tally.latencies.push(performance.now() - begun);
+        note('checkout', res.status);
+        if (res.status === 201) tally.orders += 1;
+        else await (await fetch(`${base}/api/cart/`, { method: 'DELETE', headers })).arrayBuffer();
+      }
+    }),
+  );
+  return { ...tally, seconds: (Date.now() - started) / 1000 };
+}
+
+function report(name: string, result: Tally & { seconds: number }) {
+  const sorted = [...result.latencies].sort((a, b) => a - b);
+  const statuses = [...result.statuses].map(([key, count]) => `${key}: ${count}`).join(', ');
+  process.stdout.write(
+    `${name}: ${result.orders} orders in ${result.seconds.toFixed(1)} s = ${(result.orders / result.seconds).toFixed(0)} orders/s; ` +
+      `checkout p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms; ${statuses}\n`,
+  );
+}
+
+const dbName = `bazaar_bench_checkout_${process.pid}`;
+await admin(`CREATE DATABASE ${dbName}`);
+const url = new URL(adminUrl);
+url.pathname = `/${dbName}`;
+const db = await openPostgres({ url: url.toString(), poolSize: 4 });
+let server: ChildProcess | undefined;
+try {
+  await migrate(db);
+  const { rows: category } = await db.query<{ id: number }>(
+    `INSERT INTO categories (name) VALUES ('Bench') RETURNING id`,
+  );
+  const categoryId = (category[0] as { id: number }).id;
+  const HOT_STOCK = Number(process.env.BENCH_HOT_STOCK ?? 300);
+  await db.query(
+    `INSERT INTO products (name, price, stock_quantity, category_id)
+     SELECT 'Product ' || g, (1 + g % 200) + 0.99, CASE WHEN g <= 10 THEN $2 ELSE 1000000 END, $1
+       FROM generate_series(1, 1010) g`,
+    [categoryId, HOT_STOCK],
+  );
+  const { rows: users } = await db.query<{ id: number }>(
+    `INSERT INTO users (username, email, password)
+     SELECT 'buyer' || g, 'buyer' || g || '@bench.localhost', 'not-a-hash' FROM generate_series(1, $1) g
+     RETURNING id`,
+    [buyers],
+  );
+  const secret = randomBytes(32).toString('hex');
+  const tokens = createAccessTokens(secret);
+  const port = await freePort();
+  server = await startServer({
+    DATABASE_URL: url.toString(),
+    JWT_SECRET: secret,
+    PORT: String(port),
+    DATA_DIR: `/tmp/${dbName}`,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const buyerTokens = users.map((user) => tokens.sign({ id: user.id, role: 'customer' }));
+  const random = (from: number, count: number) => from + Math.floor(Math.random() * count);
+
+  process.stdout.write(
+    `${buyers} buyers, ${seconds} s per scenario, PostgreSQL, server in its own process\n`,
+  );
+  report('spread (1,000 products)', await scenario(base, buyerTokens, () => [random(11, 1000)]));
+
+  const deadlocksBefore = await db.query<{ deadlocks: number }>(
+    'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
+  );
+  report(
+    'hot (10 products, 2 per cart)',
+    await scenario(base, buyerTokens, () => {
+      const a = random(1, 10);
+      const b = 1 + ((a + random(0, 9)) % 10);
+      return [a, b];
+    }),
+  );
+  const deadlocksAfter = await db.query<{ deadlocks: number }>(
+    'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
+  );
+  const { rows: ledger } = await db.query<{ id: number; stock: number; sold: number }>(
+    `SELECT p.id, p.stock_quantity AS stock,
+            coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o ON o.id = oi.order_id
+                       WHERE oi.product_id = p.id AND o.order_status <> 'canceled'), 0)::int AS sold
+       FROM products p WHERE p.id <= 10 ORDER BY p.id`,
+  );
+  const balanced = ledger.every((row) => row.stock >= 0 && row.stock + row.sold === HOT_STOCK);
+  process.stdout.write(
+    `hot products: stock left ${ledger.map((row) => row.stock).join(' ')}; sold + left = ${HOT_STOCK} for each: ` +
+      `${balanced}; deadlocks during the run: ${
+        Number(deadlocksAfter.rows[0]?.deadlocks) - Number(deadlocksBefore.rows[0]?.deadlocks)
+      }\n`,
+  );
+} finally {
+  server?.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await db.close();
+  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+}

@@ -1,0 +1,129 @@
+import type { Queryable } from '../../platform/db/index.js';
+import * as repo from './stock-repo.js';
+
+/**
+ * Stock and prices, for the modules that sell (cart, orders). Every function takes the caller's transaction,
+ * so taking stock commits or rolls back with the order that needed it.
+ */
+
+export interface StockLine {
+  productId: number;
+  quantity: number;
+}
+
+export interface TakenLine extends StockLine {
+  name: string;
+  /** The price at the moment the stock was taken: what the buyer pays. */
+  price: string;
+}
+
+export interface ShortLine {
+  productId: number;
+  name: string | null;
+  requested: number;
+  available: number;
+}
+
+/** Quantities per product, summed (one line per product) and sorted by product id. */
+function merge(lines: readonly StockLine[]): StockLine[] {
+  const byProduct = new Map<number, number>();
+  for (const line of lines)
+    byProduct.set(line.productId, (byProduct.get(line.productId) ?? 0) + line.quantity);
+  return [...byProduct].sort(([a], [b]) => a - b).map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+function shortLines(
+  wanted: readonly StockLine[],
+  products: Map<number, { name: string; stock_quantity: number; deleted: boolean }>,
+): ShortLine[] {
+  const short: ShortLine[] = [];
+  for (const line of wanted) {
+    const product = products.get(line.productId);
+    const available = product && !product.deleted ? product.stock_quantity : 0;
+    if (available < line.quantity) {
+      short.push({
+        productId: line.productId,
+        name: product?.name ?? null,
+        requested: line.quantity,
+        available,
+      });
+    }
+  }
+  return short;
+}
+
+export type QuoteResult = { ok: true; lines: TakenLine[] } | { ok: false; short: ShortLine[] };
+
+/**
+ * Prices the lines from the last committed rows, without locks, and answers a line that is already short
+ * (a deleted or unknown product counts as none available). A sold-out product is so refused at once, without
+ * queueing for its row lock behind every sale. The quote fixes the prices: they are the committed prices when
+ * the checkout began.
+ */
+export async function quoteLines(tx: Queryable, lines: readonly StockLine[]): Promise<QuoteResult> {
+  const wanted = merge(lines);
+  const committed = new Map(
+    (
+      await repo.findPrices(
+        tx,
+        wanted.map((line) => line.productId),
+      )
+    ).map((row) => [row.id, { ...row, deleted: !row.available }]),
+  );
+  const short = shortLines(wanted, committed);
+  if (short.length > 0) return { ok: false, short };
+  return {
+    ok: true,
+    lines: wanted.map((line) => {
+      const product = committed.get(line.productId) as repo.ProductPrice;
+      return { ...line, name: product.name, price: product.price };
+    }),
+  };
+}
+
+/**
+ * Takes every line or none. The rows are locked in id order, then checked: when any line is short, nothing is
+ * changed and the short lines are returned. Call it as late as possible in the transaction: the row locks of
+ * a hot product are held until commit, and every other buyer of it waits for them.
+ */
+export async function takeStock(
+  tx: Queryable,
+  lines: readonly StockLine[],
+): Promise<{ ok: true } | { ok: false; short: ShortLine[] }> {
+  const wanted = merge(lines);
+  const ids = wanted.map((line) => line.productId);
+  const locked = new Map((await repo.lockProducts(tx, ids)).map((row) => [row.id, row]));
+  const short = shortLines(wanted, locked);
+  if (short.length > 0) return { ok: false, short };
+  const changed = await repo.decrementStock(
+    tx,
+    ids,
+    wanted.map((line) => line.quantity),
+  );
+  // Unreachable while the rows stay locked; if it ever happens, throwing rolls the whole order back.
+  if (changed !== wanted.length) throw new Error(`Stock changed under a lock (${changed}/${wanted.length})`);
+  return { ok: true };
+}
+
+/** Puts stock back (a canceled order). Rows are locked in id order first, like takeStock, so the two never deadlock. */
+export async function restock(tx: Queryable, lines: readonly StockLine[]): Promise<void> {
+  const wanted = merge(lines);
+  const ids = wanted.map((line) => line.productId);
+  await repo.lockProducts(tx, ids);
+  await repo.incrementStock(
+    tx,
+    ids,
+    wanted.map((line) => line.quantity),
+  );
+}
+
+export type ProductPrice = repo.ProductPrice;
+
+/** Current name, price and stock of each product (deleted ones with available false), by id. */
+export async function currentPrices(
+  db: Queryable,
+  ids: readonly number[],
+): Promise<Map<number, ProductPrice>> {
+  if (ids.length === 0) return new Map();
+  return new Map((await repo.findPrices(db, ids)).map((row) => [row.id, row]));
+}
