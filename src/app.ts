@@ -1,13 +1,26 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { cartRoutes } from './modules/cart/routes.js';
+import { createCartService } from './modules/cart/service.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { createCatalogService } from './modules/catalog/service.js';
+import { registerOrderJobs } from './modules/orders/jobs.js';
+import { orderRoutes } from './modules/orders/routes.js';
+import { createOrdersService } from './modules/orders/service.js';
+import { createPaymentsService } from './modules/payments/service.js';
+import { createTestPaymentProvider } from './modules/payments/test-provider.js';
+import { createUsersService } from './modules/users/service.js';
 import type { Database } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
+import { purgeIdempotencyKeys } from './platform/http/idempotency.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { installDrain } from './platform/http/shutdown.js';
+import { purgeFinishedJobs } from './platform/jobs/outbox.js';
+import { createJobRegistry } from './platform/jobs/registry.js';
+import { jobAdminRoutes } from './platform/jobs/routes.js';
+import { createMailer } from './platform/mail/mailer.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -35,8 +48,25 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
     },
   });
 
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir });
+  app.addHook('onClose', () => mailer.close());
+  // Job handlers live here, apart from the transport that runs them (serve starts the in-process runner).
+  const jobs = createJobRegistry();
+  app.decorate('jobs', jobs);
+  jobs.every('purge idempotency keys', 60 * 60_000, () => purgeIdempotencyKeys(db).then(() => {}));
+  jobs.every('purge finished jobs', 60 * 60_000, () => purgeFinishedJobs(db).then(() => {}));
+
   const catalog = createCatalogService({ db });
+  const users = createUsersService({ db });
+  const cart = createCartService({ db });
+  const payments = createPaymentsService({ db, provider: createTestPaymentProvider() });
+  const orders = createOrdersService({ db, cart, payments });
+  payments.registerJobs(jobs);
+  registerOrderJobs(jobs, { db, payments, users, mailer });
 
   await app.register(catalogRoutes, { catalog });
+  await app.register(cartRoutes, { cart });
+  await app.register(orderRoutes, { orders });
+  await app.register(jobAdminRoutes, { db });
   return app;
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
+import { startJobRunner } from '../platform/jobs/runner.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
 
@@ -35,6 +36,13 @@ async function serveOne(): Promise<void> {
   app.addHook('onClose', async () => {
     await db.close();
   });
+  // The in-process transport for background jobs, until a broker transport takes over in scaled mode.
+  const runner = await startJobRunner({
+    db,
+    registry: app.jobs,
+    logger: logger.child({ component: 'jobs' }),
+  });
+  app.addHook('preClose', () => runner.stop());
   await app.listen({ port: config.port, host: config.host });
   logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
 

@@ -31,6 +31,10 @@ export type ErrorCode = keyof typeof ERRORS;
 export interface FieldError {
   path: string;
   message: string;
+  /** Short stock (409 insufficient_stock): which product, how many were asked for and how many there are. */
+  product_id?: number;
+  requested?: number;
+  available?: number;
 }
 
 export class AppError extends Error {

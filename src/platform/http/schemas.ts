@@ -23,7 +23,17 @@ export const ProblemSchema = Type.Object(
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          path: Type.String(),
+          message: Type.String(),
+          product_id: Type.Optional(Type.Integer()),
+          requested: Type.Optional(Type.Integer()),
+          available: Type.Optional(Type.Integer()),
+        }),
+      ),
+    ),
     request_id: Type.Optional(Type.String()),
   },
   { $id: 'Problem' },

@@ -1,0 +1,97 @@
+import type { Queryable } from '../../platform/db/index.js';
+import * as repo from './stock-repo.js';
+
+/**
+ * Stock and prices, for the modules that sell (cart, orders). Every function takes the caller's transaction,
+ * so taking stock commits or rolls back with the order that needed it.
+ */
+
+export interface StockLine {
+  productId: number;
+  quantity: number;
+}
+
+export interface TakenLine extends StockLine {
+  name: string;
+  /** The price at the moment the stock was taken: what the buyer pays. */
+  price: string;
+}
+
+export interface ShortLine {
+  productId: number;
+  name: string | null;
+  requested: number;
+  available: number;
+}
+
+export type TakeStockResult = { ok: true; lines: TakenLine[] } | { ok: false; short: ShortLine[] };
+
+/** Quantities per product, summed (one line per product) and sorted by product id. */
+function merge(lines: readonly StockLine[]): StockLine[] {
+  const byProduct = new Map<number, number>();
+  for (const line of lines)
+    byProduct.set(line.productId, (byProduct.get(line.productId) ?? 0) + line.quantity);
+  return [...byProduct].sort(([a], [b]) => a - b).map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+/**
+ * Takes every line or none. The rows are locked in id order, then checked: when any line is short (a deleted
+ * or unknown product counts as none available) nothing is changed and the short lines are returned.
+ */
+export async function takeStock(tx: Queryable, lines: readonly StockLine[]): Promise<TakeStockResult> {
+  const wanted = merge(lines);
+  const ids = wanted.map((line) => line.productId);
+  const locked = new Map((await repo.lockProducts(tx, ids)).map((row) => [row.id, row]));
+  const short: ShortLine[] = [];
+  for (const line of wanted) {
+    const product = locked.get(line.productId);
+    const available = product && !product.deleted ? product.stock_quantity : 0;
+    if (available < line.quantity) {
+      short.push({
+        productId: line.productId,
+        name: product?.name ?? null,
+        requested: line.quantity,
+        available,
+      });
+    }
+  }
+  if (short.length > 0) return { ok: false, short };
+
+  const changed = await repo.decrementStock(
+    tx,
+    ids,
+    wanted.map((line) => line.quantity),
+  );
+  // Unreachable while the rows stay locked; if it ever happens, throwing rolls the whole order back.
+  if (changed !== wanted.length) throw new Error(`Stock changed under a lock (${changed}/${wanted.length})`);
+  return {
+    ok: true,
+    lines: wanted.map((line) => {
+      const product = locked.get(line.productId) as repo.LockedProduct;
+      return { ...line, name: product.name, price: product.price };
+    }),
+  };
+}
+
+/** Puts stock back (a canceled order). Rows are locked in id order first, like takeStock, so the two never deadlock. */
+export async function restock(tx: Queryable, lines: readonly StockLine[]): Promise<void> {
+  const wanted = merge(lines);
+  const ids = wanted.map((line) => line.productId);
+  await repo.lockProducts(tx, ids);
+  await repo.incrementStock(
+    tx,
+    ids,
+    wanted.map((line) => line.quantity),
+  );
+}
+
+export type ProductPrice = repo.ProductPrice;
+
+/** Current name, price and stock of each product (deleted ones with available false), by id. */
+export async function currentPrices(
+  db: Queryable,
+  ids: readonly number[],
+): Promise<Map<number, ProductPrice>> {
+  if (ids.length === 0) return new Map();
+  return new Map((await repo.findPrices(db, ids)).map((row) => [row.id, row]));
+}

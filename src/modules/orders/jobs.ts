@@ -1,0 +1,82 @@
+import { Type } from '@sinclair/typebox';
+import type { Database } from '../../platform/db/index.js';
+import { enqueue } from '../../platform/jobs/outbox.js';
+import type { JobRegistry } from '../../platform/jobs/registry.js';
+import type { Mail, Mailer } from '../../platform/mail/mailer.js';
+import { restock } from '../catalog/stock.js';
+import type { PaymentsService } from '../payments/service.js';
+import type { UsersService } from '../users/service.js';
+import { confirmationMail, paymentFailedMail } from './emails.js';
+import * as repo from './repo.js';
+import { CAPTURE_JOB } from './service.js';
+import { assertTransition } from './state.js';
+
+export const CONFIRMATION_EMAIL_JOB = 'order.confirmation_email';
+export const PAYMENT_FAILED_EMAIL_JOB = 'order.payment_failed_email';
+
+const OrderJob = Type.Object({ order_id: Type.Integer() });
+
+/**
+ * The order's background work. Each handler is idempotent: it reads the current state and does only what is
+ * still missing, so a rerun (crash, lease expiry, redelivery) changes nothing.
+ */
+export function registerOrderJobs(
+  registry: JobRegistry,
+  deps: { db: Database; payments: PaymentsService; users: UsersService; mailer: Mailer },
+): void {
+  const { db, payments, users, mailer } = deps;
+
+  registry.register(
+    CAPTURE_JOB,
+    Type.Object({ order_id: Type.Integer(), payment_id: Type.Integer(), token: Type.String() }),
+    async ({ order_id, payment_id, token }) => {
+      const payment = await payments.find(payment_id);
+      if (payment?.status !== 'pending') return;
+      const current = await repo.findOrder(db, order_id);
+      if (current?.order_status === 'canceled') {
+        await db.transaction((tx) => payments.recordFailed(tx, payment_id, 'order_canceled'));
+        return;
+      }
+
+      const result = await payments.capture(payment, token);
+
+      await db.transaction(async (tx) => {
+        const order = await repo.lockOrder(tx, order_id);
+        if (!order) return;
+        if (result.status === 'succeeded') {
+          if (!(await payments.recordCaptured(tx, payment_id, result.reference))) return;
+          if (order.order_status === 'pending') {
+            assertTransition(order.order_status, 'paid', 'payment');
+            await repo.setStatus(tx, order_id, 'paid');
+            await enqueue(tx, CONFIRMATION_EMAIL_JOB, { order_id });
+          } else {
+            // The owner canceled while the card was being charged: give the money back.
+            await payments.requestRefund(tx, payment_id);
+          }
+          return;
+        }
+        if (!(await payments.recordFailed(tx, payment_id, result.reason))) return;
+        if (order.order_status === 'pending') {
+          assertTransition(order.order_status, 'canceled', 'payment');
+          await repo.setStatus(tx, order_id, 'canceled');
+          await restock(tx, await repo.orderLines(tx, order_id));
+          await enqueue(tx, PAYMENT_FAILED_EMAIL_JOB, { order_id });
+        }
+      });
+    },
+  );
+
+  async function mailOrder(orderId: number, build: (order: repo.OrderRow, to: string, name: string) => Mail) {
+    const order = await repo.findOrder(db, orderId);
+    if (!order) return;
+    const user = await users.getUser(order.user_id);
+    await mailer.send(build(order, user.email, user.first_name || user.username));
+  }
+
+  registry.register(CONFIRMATION_EMAIL_JOB, OrderJob, ({ order_id }) =>
+    mailOrder(order_id, confirmationMail),
+  );
+  registry.register(PAYMENT_FAILED_EMAIL_JOB, OrderJob, ({ order_id }) =>
+    mailOrder(order_id, paymentFailedMail),
+  );
+}

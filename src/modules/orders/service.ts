@@ -1,0 +1,141 @@
+import type { Database } from '../../platform/db/index.js';
+import { type AuthUser, hasRole } from '../../platform/http/auth.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { AppError } from '../../platform/http/errors.js';
+import { runIdempotent } from '../../platform/http/idempotency.js';
+import { enqueue } from '../../platform/jobs/outbox.js';
+import { lineTotal, sumAmounts } from '../../platform/money.js';
+import type { CartService } from '../cart/service.js';
+import { restock, takeStock } from '../catalog/stock.js';
+import type { PaymentRow, PaymentsService } from '../payments/service.js';
+import * as repo from './repo.js';
+import { assertTransition, type OrderStatus } from './state.js';
+
+export const CAPTURE_JOB = 'payment.capture';
+
+export interface Checkout {
+  payment_method: 'card';
+  payment_token: string;
+}
+
+export function presentOrder(order: repo.OrderRow, payment: PaymentRow | undefined) {
+  return {
+    ...order,
+    items: order.items.map((item) => ({ ...item, line_total: lineTotal(item.price, item.quantity) })),
+    payment: payment
+      ? {
+          id: payment.id,
+          status: payment.status,
+          amount: payment.amount,
+          payment_method: payment.payment_method,
+        }
+      : null,
+  };
+}
+
+export function createOrdersService(deps: { db: Database; cart: CartService; payments: PaymentsService }) {
+  const { db, cart, payments } = deps;
+
+  async function detail(id: number) {
+    const order = await repo.findOrder(db, id);
+    if (!order) throw new AppError('not_found', `Order ${id} does not exist`);
+    return presentOrder(order, await payments.ofOrder(id));
+  }
+
+  return {
+    /**
+     * Checkout, in one transaction: the cart (locked), its stock (taken or nothing changed), the order at
+     * today's prices, a pending payment, the emptied cart and the capture job. The answer is stored under the
+     * Idempotency-Key and replayed for the same request.
+     */
+    placeOrder(user: AuthUser, checkout: Checkout, key: string, requestId: string) {
+      const fingerprint = ['POST /api/orders/', checkout.payment_method, checkout.payment_token];
+      return runIdempotent(db, { userId: user.id, key, fingerprint, requestId }, async (tx) => {
+        const { cartId, lines } = await cart.lockForCheckout(tx, user.id);
+        if (cartId === null || lines.length === 0) throw new AppError('empty_cart', 'The cart is empty');
+        const stock = await takeStock(tx, lines);
+        if (!stock.ok) {
+          throw new AppError(
+            'insufficient_stock',
+            'Not enough stock for every line of the cart; nothing was ordered',
+            stock.short.map((line) => ({
+              path: `cart.items[product_id=${line.productId}]`,
+              message: `requested ${line.requested}, available ${line.available}`,
+              product_id: line.productId,
+              requested: line.requested,
+              available: line.available,
+            })),
+          );
+        }
+        const total = sumAmounts(stock.lines.map((line) => lineTotal(line.price, line.quantity)));
+        const order = await repo.insertOrder(tx, user.id, total, stock.lines);
+        const payment = await payments.createPending(tx, order.id, checkout.payment_method, total);
+        await cart.empty(tx, cartId);
+        await enqueue(tx, CAPTURE_JOB, {
+          order_id: order.id,
+          payment_id: payment.id,
+          token: checkout.payment_token,
+        });
+        return { status: 201, body: presentOrder(order, payment) };
+      });
+    },
+
+    /** Own orders; a manager sees everyone's and may filter by user. Newest first, keyset paged. */
+    async listOrders(
+      viewer: AuthUser,
+      query: { status?: OrderStatus; user_id?: number; limit: number; cursor?: string },
+    ) {
+      const userId = hasRole(viewer, 'manager') ? query.user_id : viewer.id;
+      const before =
+        query.cursor === undefined ? null : Number(decodeCursor(query.cursor, 'orders', ['int'])[0]);
+      const rows = await repo.listOrders(db, { userId, status: query.status }, before, query.limit + 1);
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((order) => presentOrder(order, undefined)),
+        next_cursor: rows.length > query.limit && last ? encodeCursor('orders', [last.id]) : null,
+      };
+    },
+
+    /** Another user's order is a 404, as if it did not exist (managers see every order). */
+    async getOrder(viewer: AuthUser, id: number) {
+      const order = await detail(id);
+      if (order.user_id !== viewer.id && !hasRole(viewer, 'manager')) {
+        throw new AppError('not_found', `Order ${id} does not exist`);
+      }
+      return order;
+    },
+
+    /**
+     * The owner cancels a pending or paid order: stock returns and a captured payment is refunded, once (the
+     * order row is locked and the second cancel finds it canceled: a 409). A capture still in flight for a
+     * pending order sees the cancel and records a failure, or refunds what it captured.
+     */
+    async cancelOrder(viewer: AuthUser, id: number) {
+      await db.transaction(async (tx) => {
+        const order = await repo.lockOrder(tx, id);
+        if (!order || order.user_id !== viewer.id)
+          throw new AppError('not_found', `Order ${id} does not exist`);
+        assertTransition(order.order_status, 'canceled', 'owner');
+        await repo.setStatus(tx, id, 'canceled');
+        await restock(tx, await repo.orderLines(tx, id));
+        const payment = await payments.lockOfOrder(tx, id);
+        if (payment?.status === 'succeeded') await payments.requestRefund(tx, payment.id);
+      });
+      return detail(id);
+    },
+
+    /** A manager moves a paid order to shipped, then delivered. */
+    async setStatus(id: number, status: OrderStatus) {
+      await db.transaction(async (tx) => {
+        const order = await repo.lockOrder(tx, id);
+        if (!order) throw new AppError('not_found', `Order ${id} does not exist`);
+        assertTransition(order.order_status, status, 'manager');
+        await repo.setStatus(tx, id, status);
+      });
+      return detail(id);
+    },
+  };
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;

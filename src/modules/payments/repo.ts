@@ -1,0 +1,67 @@
+import type { Queryable } from '../../platform/db/index.js';
+
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refunded';
+
+export interface PaymentRow {
+  id: number;
+  order_id: number;
+  payment_method: 'card';
+  amount: string;
+  status: PaymentStatus;
+  provider_reference: string | null;
+  failure_reason: string | null;
+}
+
+const COLUMNS =
+  'id, order_id, payment_method, amount::text AS amount, status, provider_reference, failure_reason';
+
+export async function insertPayment(
+  tx: Queryable,
+  orderId: number,
+  method: 'card',
+  amount: string,
+): Promise<PaymentRow> {
+  const { rows } = await tx.query<PaymentRow>(
+    `INSERT INTO payments (order_id, payment_method, amount) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    [orderId, method, amount],
+  );
+  return rows[0] as PaymentRow;
+}
+
+export async function findPayment(db: Queryable, id: number, lock = false): Promise<PaymentRow | undefined> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT ${COLUMNS} FROM payments WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0];
+}
+
+export async function findPaymentOfOrder(
+  db: Queryable,
+  orderId: number,
+  lock = false,
+): Promise<PaymentRow | undefined> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT ${COLUMNS} FROM payments WHERE order_id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [orderId],
+  );
+  return rows[0];
+}
+
+/** Moves a payment from one status to another; false when it was no longer in `from` (already settled). */
+export async function transition(
+  tx: Queryable,
+  id: number,
+  from: PaymentStatus,
+  to: PaymentStatus,
+  fields: { reference?: string; failureReason?: string } = {},
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE payments
+        SET status = $3, provider_reference = coalesce($4, provider_reference),
+            failure_reason = coalesce($5, failure_reason), updated_at = now()
+      WHERE id = $1 AND status = $2`,
+    [id, from, to, fields.reference ?? null, fields.failureReason ?? null],
+  );
+  return rowCount === 1;
+}

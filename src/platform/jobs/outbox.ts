@@ -1,0 +1,125 @@
+import type { Queryable } from '../db/index.js';
+
+/**
+ * The transactional outbox: a side effect is an `outbox_jobs` row written in the transaction that caused it,
+ * so it exists if and only if that transaction committed. The NOTIFY is delivered at commit and wakes every
+ * runner listening on JOBS_CHANNEL; a rolled-back transaction neither writes the row nor notifies.
+ */
+export const JOBS_CHANNEL = 'bazaar_jobs';
+
+export interface EnqueueOptions {
+  /** Run no earlier than this many milliseconds from now. */
+  delayMs?: number;
+}
+
+export async function enqueue(
+  tx: Queryable,
+  type: string,
+  payload: Record<string, unknown>,
+  options: EnqueueOptions = {},
+): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(
+    `WITH job AS (
+       INSERT INTO outbox_jobs (type, payload, run_at)
+       VALUES ($1, $2, now() + $3 * interval '1 millisecond') RETURNING id
+     )
+     SELECT id, pg_notify($4, $1) FROM job`,
+    [type, JSON.stringify(payload), options.delayMs ?? 0, JOBS_CHANNEL],
+  );
+  return (rows[0] as { id: number }).id;
+}
+
+export interface ClaimedJob {
+  id: number;
+  type: string;
+  payload: unknown;
+  /** 1 on the first run; also the fencing token: only the holder of this attempt may settle the job. */
+  attempts: number;
+}
+
+/**
+ * Claims up to `limit` due jobs of the given types: pending ones whose run_at has come, and running ones whose
+ * lease expired (their runner died). SKIP LOCKED lets many runners claim side by side without waiting.
+ */
+export async function claimDueJobs(
+  db: Queryable,
+  types: readonly string[],
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedJob[]> {
+  const { rows } = await db.query<ClaimedJob>(
+    `UPDATE outbox_jobs j
+        SET status = 'running', attempts = j.attempts + 1,
+            locked_until = now() + $3 * interval '1 millisecond', updated_at = now()
+       FROM (SELECT id FROM outbox_jobs
+              WHERE status IN ('pending', 'running') AND run_at <= now()
+                AND (status = 'pending' OR locked_until < now())
+                AND type = ANY($1::text[])
+              ORDER BY run_at, id
+              LIMIT $2
+              FOR UPDATE SKIP LOCKED) due
+      WHERE j.id = due.id
+      RETURNING j.id, j.type, j.payload, j.attempts`,
+    [types, limit, leaseMs],
+  );
+  return rows;
+}
+
+export async function markDone(db: Queryable, job: ClaimedJob): Promise<void> {
+  await db.query(
+    `UPDATE outbox_jobs SET status = 'done', locked_until = NULL, updated_at = now()
+      WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+    [job.id, job.attempts],
+  );
+}
+
+/** A failed attempt: back to pending after retryInMs, or dead when it was the last allowed attempt. */
+export async function markFailed(
+  db: Queryable,
+  job: ClaimedJob,
+  error: string,
+  retryInMs: number | null,
+): Promise<void> {
+  await db.query(
+    `UPDATE outbox_jobs
+        SET status = CASE WHEN $3::bigint IS NULL THEN 'dead' ELSE 'pending' END,
+            run_at = CASE WHEN $3::bigint IS NULL THEN run_at ELSE now() + $3 * interval '1 millisecond' END,
+            locked_until = NULL, last_error = $4, updated_at = now()
+      WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+    [job.id, job.attempts, retryInMs, error.slice(0, 2000)],
+  );
+}
+
+export interface DeadJob {
+  id: number;
+  type: string;
+  payload: unknown;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function listDeadJobs(
+  db: Queryable,
+  beforeId: number | null,
+  limit: number,
+): Promise<DeadJob[]> {
+  const { rows } = await db.query<DeadJob>(
+    `SELECT id, type, payload, attempts, last_error, created_at, updated_at
+       FROM outbox_jobs
+      WHERE status = 'dead' AND ($1::bigint IS NULL OR id < $1)
+      ORDER BY id DESC
+      LIMIT $2`,
+    [beforeId, limit],
+  );
+  return rows;
+}
+
+/** Finished jobs are kept a week for inspection, then deleted. */
+export async function purgeFinishedJobs(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM outbox_jobs WHERE status = 'done' AND updated_at < now() - interval '7 days'`,
+  );
+  return rowCount;
+}

@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import type { Database } from '../db/index.js';
+import { type ClaimedJob, claimDueJobs, JOBS_CHANNEL, markDone, markFailed } from './outbox.js';
+import { type JobRegistry, PermanentJobError } from './registry.js';
+
+/**
+ * The in-process transport: claims due outbox rows and runs their handlers in this process. It sleeps until a
+ * NOTIFY on JOBS_CHANNEL (sent at the commit of every enqueue), a job of its own finishing, or the idle poll
+ * (at most one claim query per idlePollMs, which also picks up retries whose backoff ended and the jobs of a
+ * runner that died: their lease `locked_until` expires and they are claimed again).
+ */
+export interface RunnerOptions {
+  db: Database;
+  registry: JobRegistry;
+  logger: Logger;
+  /** Jobs run at the same time in this process. */
+  concurrency?: number;
+  /** How long a claimed job stays ours; a runner that dies leaves it to others after this. */
+  leaseMs?: number;
+  idlePollMs?: number;
+  /** Retry n waits about baseMs * 2^(n-1), capped at maxMs, with jitter. */
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+export interface JobRunner {
+  /** Claim now rather than at the next notification or poll. */
+  wake(): void;
+  /** Stops claiming and waits for the jobs in flight. */
+  stop(): Promise<void>;
+}
+
+export function retryDelayMs(attempt: number, backoff: { baseMs: number; maxMs: number }): number {
+  const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(attempt - 1, 30));
+  // Jitter spreads retries of jobs that failed together (a provider outage) so they do not return together.
+  return Math.round(exponential * (0.5 + Math.random() / 2));
+}
+
+export async function startJobRunner(options: RunnerOptions): Promise<JobRunner> {
+  const { db, registry, logger } = options;
+  const concurrency = options.concurrency ?? 4;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const idlePollMs = options.idlePollMs ?? 1_000;
+  const backoff = options.backoff ?? { baseMs: 1_000, maxMs: 10 * 60_000 };
+  const types = registry.types();
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  let signal: (() => void) | null = null;
+  let woken = false;
+
+  const wake = () => {
+    woken = true;
+    signal?.();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal = null;
+        resolve();
+      }
+      signal = done;
+    });
+
+  async function run(job: ClaimedJob): Promise<void> {
+    const definition = registry.definition(job.type);
+    const log = logger.child({ job: job.id, type: job.type, attempt: job.attempts });
+    try {
+      if (!definition) throw new PermanentJobError(`No handler for job type ${job.type}`);
+      await definition.run(job.payload, { id: job.id, attempt: job.attempts });
+      await markDone(db, job);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const last = error instanceof PermanentJobError || job.attempts >= (definition?.maxAttempts ?? 1);
+      const retryIn = last ? null : retryDelayMs(job.attempts, backoff);
+      if (last) log.error({ err: error }, 'job failed for good: dead');
+      else log.warn({ err: error, retry_in_ms: retryIn }, 'job failed: will retry');
+      await markFailed(db, job, message, retryIn).catch((markError) =>
+        log.error({ err: markError }, 'could not record the failure; the lease will expire'),
+      );
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped) {
+      woken = false;
+      const free = concurrency - inFlight.size;
+      let claimed: ClaimedJob[] = [];
+      if (free > 0 && types.length > 0) {
+        try {
+          claimed = await claimDueJobs(db, types, free, leaseMs);
+        } catch (error) {
+          logger.error({ err: error }, 'claiming jobs failed');
+        }
+      }
+      for (const job of claimed) {
+        const running = run(job).finally(() => {
+          inFlight.delete(running);
+          wake();
+        });
+        inFlight.add(running);
+      }
+      // Fewer jobs than free slots means nothing else is due; all slots busy means wait for one to finish.
+      await sleep(idlePollMs);
+    }
+  }
+
+  const timers = registry.periodicTasks().map((task) =>
+    setInterval(() => {
+      task.run().catch((error) => logger.error({ err: error, task: task.name }, 'periodic task failed'));
+    }, task.everyMs).unref(),
+  );
+  const unlisten = await db.listen(JOBS_CHANNEL, wake);
+  const looping = loop();
+
+  return {
+    wake,
+    async stop() {
+      stopped = true;
+      for (const timer of timers) clearInterval(timer);
+      wake();
+      await looping;
+      await Promise.allSettled([...inFlight]);
+      await unlisten();
+    },
+  };
+}
