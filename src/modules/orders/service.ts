@@ -85,7 +85,12 @@ export function createOrdersService(deps: { db: Database; cart: CartService; pay
       viewer: AuthUser,
       query: { status?: OrderStatus; user_id?: number; limit: number; cursor?: string },
     ) {
-      const userId = hasRole(viewer, 'manager') ? query.user_id : viewer.id;
+      // Filters narrow the caller's view and never widen it: a customer asking for another user gets nothing.
+      const scope = hasRole(viewer, 'manager') ? undefined : viewer.id;
+      if (scope !== undefined && query.user_id !== undefined && query.user_id !== scope) {
+        return { items: [], next_cursor: null };
+      }
+      const userId = scope ?? query.user_id;
       const before =
         query.cursor === undefined ? null : Number(decodeCursor(query.cursor, 'orders', ['int'])[0]);
       const rows = await repo.listOrders(db, { userId, status: query.status }, before, query.limit + 1);
