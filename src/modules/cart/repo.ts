@@ -82,25 +82,23 @@ export async function deleteAllItems(db: Queryable, cartId: number): Promise<voi
 
 /**
  * The cart row locked for a checkout, with its lines: a second checkout of the same user (another key) waits
- * here and then finds the cart already emptied, so one cart never becomes two orders.
+ * on the lock and then finds the cart already emptied, so one cart never becomes two orders. The lines are read
+ * by a second statement on purpose: in READ COMMITTED a statement that waited for a lock still sees the rows
+ * of its own snapshot (from before the first checkout committed) for every table it did not lock.
  */
 export async function lockCartLines(
   tx: Queryable,
   userId: number,
 ): Promise<{ cartId: number; lines: { product_id: number; quantity: number }[] } | undefined> {
-  const { rows } = await tx.query<{ cart_id: number; product_id: number | null; quantity: number | null }>(
-    `SELECT c.id AS cart_id, ci.product_id, ci.quantity
-       FROM shopping_carts c LEFT JOIN cart_items ci ON ci.cart_id = c.id
-      WHERE c.user_id = $1
-        FOR UPDATE OF c`,
+  const { rows } = await tx.query<{ id: number }>(
+    'SELECT id FROM shopping_carts WHERE user_id = $1 FOR UPDATE',
     [userId],
   );
-  const first = rows[0];
-  if (!first) return undefined;
-  return {
-    cartId: first.cart_id,
-    lines: rows
-      .filter((row) => row.product_id !== null)
-      .map((row) => ({ product_id: row.product_id as number, quantity: row.quantity as number })),
-  };
+  const cartId = rows[0]?.id;
+  if (cartId === undefined) return undefined;
+  const lines = await tx.query<{ product_id: number; quantity: number }>(
+    'SELECT product_id, quantity FROM cart_items WHERE cart_id = $1',
+    [cartId],
+  );
+  return { cartId, lines: lines.rows };
 }
