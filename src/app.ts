@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { cartRoutes } from './modules/cart/routes.js';
@@ -11,6 +12,8 @@ import { createOrdersService } from './modules/orders/service.js';
 import { createPaymentsService } from './modules/payments/service.js';
 import { createTestPaymentProvider } from './modules/payments/test-provider.js';
 import { createUsersService } from './modules/users/service.js';
+import { imageRoutes } from './modules/images/routes.js';
+import { createImagesService } from './modules/images/service.js';
 import type { Database } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
@@ -21,6 +24,8 @@ import { purgeFinishedJobs } from './platform/jobs/outbox.js';
 import { createJobRegistry } from './platform/jobs/registry.js';
 import { jobAdminRoutes } from './platform/jobs/routes.js';
 import { createMailer } from './platform/mail/mailer.js';
+import { outboxQueue } from './platform/jobs/queue.js';
+import { mediaRoutes } from './platform/storage/serve-media.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -63,10 +68,14 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
   const orders = createOrdersService({ db, cart, payments });
   payments.registerJobs(jobs);
   registerOrderJobs(jobs, { db, payments, users, mailer });
+  const mediaDir = path.join(config.dataDir, 'media');
+  const images = createImagesService({ db, catalog, queue: outboxQueue, mediaDir });
 
+  await app.register(mediaRoutes, { root: mediaDir });
   await app.register(catalogRoutes, { catalog });
   await app.register(cartRoutes, { cart });
   await app.register(orderRoutes, { orders });
   await app.register(jobAdminRoutes, { db });
+  await app.register(imageRoutes, { images });
   return app;
 }

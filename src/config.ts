@@ -17,6 +17,10 @@ export interface Config {
   databaseReplicaUrls: string[];
   redisUrl: string | null;
   amqpUrl: string | null;
+  /** Names every RabbitMQ queue Bazaar declares (`<prefix>.<job type>`): lets installs share a broker. */
+  amqpQueuePrefix: string;
+  /** Jobs one worker process runs at once, per job type (the consumer's prefetch). */
+  workerPrefetch: number;
   smtpUrl: string | null;
   mailFrom: string;
   /** null until resolved: embedded mode generates one and keeps it in DATA_DIR (see resolveJwtSecret). */
@@ -128,6 +132,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('RATE_LIMIT_FACTOR', `must be a number >= 0 (got "${factorRaw}")`);
   }
 
+  const amqpQueuePrefix = read(env, 'AMQP_QUEUE_PREFIX') ?? 'bazaar';
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(amqpQueuePrefix)) {
+    throw new ConfigError('AMQP_QUEUE_PREFIX', `must be letters, digits, . _ - (got "${amqpQueuePrefix}")`);
+  }
+
   const publicUrl =
     parseUrl(env, 'PUBLIC_URL', ['http', 'https']) ??
     `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
@@ -140,6 +149,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseReplicaUrls: replicas,
     redisUrl: parseUrl(env, 'REDIS_URL', ['redis', 'rediss']),
     amqpUrl: parseUrl(env, 'AMQP_URL', ['amqp', 'amqps']),
+    amqpQueuePrefix,
+    workerPrefetch: parseInteger(env, 'WORKER_PREFETCH', 32, 1, 1000),
     smtpUrl: parseUrl(env, 'SMTP_URL', ['smtp', 'smtps']),
     mailFrom,
     jwtSecret,

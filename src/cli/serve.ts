@@ -6,6 +6,7 @@ import { createUsersService } from '../modules/users/service.js';
 import { startJobRunner } from '../platform/jobs/runner.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
+import { startOutboxRelay } from './worker.js';
 
 const DEMO_PRODUCTS = 1_000;
 
@@ -33,7 +34,9 @@ async function serveOne(): Promise<void> {
   if (runtime.freshEmbedded) await loadDemo(runtime);
 
   const app = await buildApp({ config, db, logger, jwtSecret: resolveJwtSecret(config) });
+  const stopRelay = await startOutboxRelay(runtime);
   app.addHook('onClose', async () => {
+    await stopRelay();
     await db.close();
   });
   // The in-process transport for background jobs, until a broker transport takes over in scaled mode.
