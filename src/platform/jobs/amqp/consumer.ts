@@ -17,8 +17,8 @@ export interface ConsumerOptions {
   prefetch?: number;
   /** Delay before retry n (the last one repeats). */
   retryDelaysMs?: readonly number[];
-  /** Runs of one job before it is dead-lettered. */
-  maxAttempts?: number;
+  /** Runs of one job before it is dead-lettered; per type when a function. */
+  maxAttempts?: number | ((type: string) => number);
 }
 
 export interface Consumer {
@@ -40,7 +40,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const { broker, prefix, handlers, logger } = options;
   const prefetch = options.prefetch ?? 20;
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-  const maxAttempts = options.maxAttempts ?? delays.length + 1;
+  const maxAttemptsOf = (type: string) => {
+    const limit = options.maxAttempts ?? delays.length + 1;
+    return typeof limit === 'number' ? limit : limit(type);
+  };
   const live = new Map<string, { channel: ConfirmChannel; consumerTag: string }>();
   let stopped = false;
   let inFlight = 0;
@@ -73,7 +76,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         await handler(job.payload, { id: job.id, type, attempt });
       } catch (error) {
         const permanent = error instanceof PermanentJobError;
-        const dead = permanent || attempt >= maxAttempts;
+        const dead = permanent || attempt >= maxAttemptsOf(type);
         const reason = error instanceof Error ? error.message : String(error);
         logger.warn({ job: job?.id, type, attempt, dead, err: error }, 'job failed');
         await republish(channel, dead ? queues.dead : queues.retry(delayBefore(attempt)), message, {

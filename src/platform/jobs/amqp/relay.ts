@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/index.js';
+import { JOBS_CHANNEL } from '../queue.js';
 import type { JobEnvelope } from './envelope.js';
 import type { Publisher } from './publisher.js';
-
-/** The channel the outbox trigger (migration 040) notifies on every insert into outbox_jobs. */
-export const OUTBOX_CHANNEL = 'outbox_jobs';
 
 export interface RelayOptions {
   db: Database;
@@ -113,14 +111,14 @@ export function createOutboxRelay(options: RelayOptions): Relay {
 
   return {
     async start() {
-      unlisten = await db.listen(OUTBOX_CHANNEL, notify);
+      unlisten = await db.listen(JOBS_CHANNEL, notify);
       loop = run();
     },
     async stop() {
       stopped = true;
       wake?.();
       await loop;
-      await unlisten?.();
+      await unlisten?.().catch(() => {});
     },
   };
 }
