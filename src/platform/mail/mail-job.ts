@@ -30,8 +30,8 @@ function isMailJob(value: unknown): value is MailJob {
 export function createMailJobHandler({ db, mailer }: { db: Database; mailer: Mailer }): JobHandler {
   return async (payload) => {
     if (!isMailJob(payload)) throw new PermanentJobError('mail job payload needs key, to, subject and text');
-    const { rowCount } = await db.query('SELECT 1 FROM sent_mails WHERE key = $1', [payload.key]);
-    if (rowCount > 0) return;
+    const { rows } = await db.query('SELECT 1 FROM sent_mails WHERE key = $1', [payload.key]);
+    if (rows.length > 0) return;
     const { key, ...mail } = payload;
     await mailer.send({ ...mail, messageId: `<${key}@bazaar.mail>` });
     await db.query('INSERT INTO sent_mails (key) VALUES ($1) ON CONFLICT (key) DO NOTHING', [key]);

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { createMailJobHandler, MAIL_JOB } from '../../src/platform/mail/mail-job.js';
+import { createMailer, type Mailer } from '../../src/platform/mail/mailer.js';
+import { passwordResetMail, paymentFailedMail } from '../../src/platform/mail/templates.js';
+import { forEachEngine } from '../helpers/engines.js';
+import { startSmtpSink } from './smtp-sink.js';
+
+forEachEngine('email over SMTP', (ctx) => {
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+  let mailer: Mailer;
+
+  before(async () => {
+    sink = await startSmtpSink();
+    mailer = createMailer({ smtpUrl: sink.url, from: 'Bazaar <shop@bazaar.test>', dataDir: '/nonexistent' });
+  });
+  after(async () => {
+    await mailer.close();
+    await sink.close();
+  });
+
+  it('delivers the password reset and payment failure mails with text and HTML parts', async () => {
+    sink.received.length = 0;
+    await mailer.send(
+      passwordResetMail({
+        to: 'ann@example.com',
+        resetUrl: 'https://shop.test/reset/abc123',
+        validMinutes: 60,
+      }),
+    );
+    await mailer.send(
+      paymentFailedMail({
+        to: 'bob@example.com',
+        orderId: 42,
+        amount: '19.99',
+        reason: 'the card was declined',
+      }),
+    );
+    assert.equal(sink.received.length, 2);
+    const [reset, failed] = sink.received as [{ raw: string; to: string[] }, { raw: string; to: string[] }];
+    assert.deepEqual(reset.to, ['ann@example.com']);
+    assert.match(reset.raw, /Subject: Reset your Bazaar password/);
+    assert.match(reset.raw, /multipart\/alternative/);
+    assert.match(reset.raw, /text\/html/);
+    assert.match(reset.raw, /https:\/\/shop\.test\/reset\/abc123/);
+    assert.match(failed.raw, /Subject: Payment for order #42 failed/);
+    assert.match(failed.raw, /19\.99/);
+  });
+
+  it('runs a mail job any number of times and sends its mail once', async () => {
+    sink.received.length = 0;
+    const handler = createMailJobHandler({ db: ctx.db, mailer });
+    const job = {
+      key: 'order-7-confirmed',
+      to: 'cy@example.com',
+      subject: 'Order #7 confirmed',
+      text: 'Thanks',
+    };
+    for (let attempt = 1; attempt <= 3; attempt += 1) await handler(job, { id: 1, type: MAIL_JOB, attempt });
+    assert.equal(sink.received.length, 1);
+    assert.match(sink.received[0]?.raw ?? '', /Message-ID: <order-7-confirmed@bazaar\.mail>/i);
+  });
+
+  it('refuses a malformed mail job as permanent', async () => {
+    const handler = createMailJobHandler({ db: ctx.db, mailer });
+    await assert.rejects(handler({ to: 'x@example.com' }, { id: 2, type: MAIL_JOB, attempt: 1 }), {
+      name: 'PermanentJobError',
+    });
+  });
+});
