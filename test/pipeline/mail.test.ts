@@ -61,6 +61,19 @@ forEachEngine('email over SMTP', (ctx) => {
     assert.match(sink.received[0]?.raw ?? '', /Message-ID: <order-7-confirmed@bazaar\.mail>/i);
   });
 
+  it('sends one mail when the same job runs on several consumers at once', async () => {
+    sink.received.length = 0;
+    const handler = createMailJobHandler({ db: ctx.db, mailer });
+    const job = {
+      key: 'order-8-confirmed',
+      to: 'di@example.com',
+      subject: 'Order #8 confirmed',
+      text: 'Thanks',
+    };
+    await Promise.all([1, 2, 3, 4, 5].map((id) => handler(job, { id, type: MAIL_JOB, attempt: 1 })));
+    assert.equal(sink.received.length, 1);
+  });
+
   it('refuses a malformed mail job as permanent', async () => {
     const handler = createMailJobHandler({ db: ctx.db, mailer });
     await assert.rejects(handler({ to: 'x@example.com' }, { id: 2, type: MAIL_JOB, attempt: 1 }), {

@@ -23,17 +23,24 @@ function isMailJob(value: unknown): value is MailJob {
 }
 
 /**
- * Sends the mail unless its key is already recorded, then records it. Redeliveries after a finished send change
- * nothing; a worker killed between the SMTP server's acceptance and the record (a window of one round trip)
- * would send it again, which is why keys also go out as the Message-ID receivers can deduplicate on.
+ * Records the key and sends the mail in one transaction. A second run of the same key, even a concurrent one
+ * (a job published twice and delivered to two consumers at once), waits on the uncommitted row and then finds
+ * it, so it sends nothing; a send that fails rolls the record back for the retry. The remaining window is a
+ * crash after the SMTP server accepted the mail and before the commit: then it goes out twice, with the same
+ * Message-ID, so receivers can drop the copy. (On PGlite the transaction holds the one connection for the
+ * SMTP round trip; embedded installs normally write .eml files, which takes a millisecond.)
  */
 export function createMailJobHandler({ db, mailer }: { db: Database; mailer: Mailer }): JobHandler {
   return async (payload) => {
     if (!isMailJob(payload)) throw new PermanentJobError('mail job payload needs key, to, subject and text');
-    const { rows } = await db.query('SELECT 1 FROM sent_mails WHERE key = $1', [payload.key]);
-    if (rows.length > 0) return;
     const { key, ...mail } = payload;
-    await mailer.send({ ...mail, messageId: `<${key}@bazaar.mail>` });
-    await db.query('INSERT INTO sent_mails (key) VALUES ($1) ON CONFLICT (key) DO NOTHING', [key]);
+    await db.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        'INSERT INTO sent_mails (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key',
+        [key],
+      );
+      if (rows.length === 0) return;
+      await mailer.send({ ...mail, messageId: `<${key}@bazaar.mail>` });
+    });
   };
 }
