@@ -2,6 +2,7 @@ import { ConfigError } from '../config.js';
 import { createJobHandlers } from '../job-handlers.js';
 import { openBroker } from '../platform/jobs/amqp/broker.js';
 import { createConsumer } from '../platform/jobs/amqp/consumer.js';
+import { replayDeadJobs } from '../platform/jobs/amqp/dead-letters.js';
 import { createPublisher } from '../platform/jobs/amqp/publisher.js';
 import { createOutboxRelay, type Relay } from '../platform/jobs/amqp/relay.js';
 import { createMailer } from '../platform/mail/mailer.js';
@@ -57,4 +58,32 @@ export async function startOutboxRelay({ config, db, logger }: Runtime): Promise
     await publisher.close();
     await broker.close().catch(() => {});
   };
+}
+
+/** `bazaar jobs:replay-dead`: puts dead-lettered jobs back on their work queues, for after a fix. */
+export async function replayDead(options: { type?: string; limit?: number }): Promise<Map<string, number>> {
+  const { config, db, logger } = await openRuntime({ poolSize: 1 });
+  try {
+    if (config.amqpUrl === null) {
+      throw new ConfigError(
+        'AMQP_URL',
+        'is required by `bazaar jobs:replay-dead` (dead letters live in RabbitMQ)',
+      );
+    }
+    const mailer = createMailer({ smtpUrl: null, from: config.mailFrom, dataDir: config.dataDir });
+    const types = options.type ? [options.type] : [...createJobHandlers({ config, db, mailer }).keys()];
+    const broker = await openBroker({
+      url: config.amqpUrl,
+      logger,
+      name: 'bazaar-replay',
+      initialMaxRetries: 3,
+    });
+    try {
+      return await replayDeadJobs({ broker, prefix: config.amqpQueuePrefix, types, limit: options.limit });
+    } finally {
+      await broker.close().catch(() => {});
+    }
+  } finally {
+    await db.close();
+  }
 }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { type Broker, openBroker } from '../../src/platform/jobs/amqp/broker.js';
 import { createConsumer } from '../../src/platform/jobs/amqp/consumer.js';
+import { replayDeadJobs } from '../../src/platform/jobs/amqp/dead-letters.js';
 import { createPublisher, type Publisher } from '../../src/platform/jobs/amqp/publisher.js';
 import { queuesOf } from '../../src/platform/jobs/amqp/topology.js';
 import { type JobHandler, PermanentJobError } from '../../src/platform/jobs/handler.js';
@@ -133,13 +134,14 @@ describe('RabbitMQ job transport', { skip: url ? false : 'TEST_AMQP_URL is not s
     assert.equal(poisonRuns, 3);
   });
 
-  it('sends a job that fails permanently straight to the dead queue', async () => {
+  it('sends a job that fails permanently straight to the dead queue, from where it can be replayed', async () => {
     let runs = 0;
+    let fixed = false;
     const worker = await consume(
       {
         permanent: async () => {
           runs += 1;
-          throw new PermanentJobError('payload names no image');
+          if (!fixed) throw new PermanentJobError('payload names no image');
         },
       },
       `${prefix}-c4`,
@@ -148,12 +150,16 @@ describe('RabbitMQ job transport', { skip: url ? false : 'TEST_AMQP_URL is not s
       await publisher.publish({ id: 7, type: 'permanent', payload: {} });
       await waitFor(async () => runs === 1, 5_000, 'one run');
       await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(runs, 1, 'no retry');
+      fixed = true;
+      const replayed = await replayDeadJobs({ broker: publisherBroker, prefix, types: ['permanent'] });
+      assert.deepEqual([...replayed], [['permanent', 1]]);
+      await waitFor(async () => runs === 2, 5_000, 'the replayed run');
+      await new Promise((resolve) => setTimeout(resolve, 300));
     } finally {
       await worker.stop();
     }
-    assert.equal(runs, 1);
-    const dead = await drainQueue(url as string, queuesOf(prefix, 'permanent').dead);
-    assert.equal(dead[0]?.headers['x-attempts'], 1);
+    assert.equal((await drainQueue(url as string, queuesOf(prefix, 'permanent').dead)).length, 0);
   });
 
   it('redelivers an unacknowledged job after the broker drops the connection, and resubscribes', async () => {
