@@ -11,6 +11,18 @@ export function uniquePrefix(label: string): string {
   return `test-${label}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Connects, retrying for a while: another suite may be restarting the shared broker right now. */
+async function connectPatiently(url: string) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await connect(url);
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 /** Deletes every queue of these job types under the prefix. */
 export async function deleteQueues(
   url: string,
@@ -18,7 +30,7 @@ export async function deleteQueues(
   types: string[],
   retryDelaysMs: readonly number[],
 ): Promise<void> {
-  const connection = await connect(url);
+  const connection = await connectPatiently(url);
   try {
     for (const type of types) {
       const channel = await connection.createChannel();
@@ -35,7 +47,7 @@ export async function drainQueue(
   url: string,
   queue: string,
 ): Promise<{ body: unknown; headers: Record<string, unknown> }[]> {
-  const connection = await connect(url);
+  const connection = await connectPatiently(url);
   try {
     const channel = await connection.createChannel();
     const messages: { body: unknown; headers: Record<string, unknown> }[] = [];

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { createMailJobHandler, MAIL_JOB } from '../../src/platform/mail/mail-job.js';
 import { createMailer, type Mailer } from '../../src/platform/mail/mailer.js';
-import { passwordResetMail, paymentFailedMail } from '../../src/platform/mail/templates.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { startSmtpSink } from './smtp-sink.js';
 
@@ -19,32 +18,26 @@ forEachEngine('email over SMTP', (ctx) => {
     await sink.close();
   });
 
-  it('delivers the password reset and payment failure mails with text and HTML parts', async () => {
+  it('delivers a mail job over SMTP with its text, HTML and a Message-ID made from its key', async () => {
     sink.received.length = 0;
-    await mailer.send(
-      passwordResetMail({
+    const handler = createMailJobHandler({ db: ctx.db, mailer });
+    await handler(
+      {
+        key: 'reset-1',
         to: 'ann@example.com',
-        resetUrl: 'https://shop.test/reset/abc123',
-        validMinutes: 60,
-      }),
+        subject: 'Reset your password',
+        text: 'Plain',
+        html: '<p>Rich</p>',
+      },
+      { id: 1, type: MAIL_JOB, attempt: 1 },
     );
-    await mailer.send(
-      paymentFailedMail({
-        to: 'bob@example.com',
-        orderId: 42,
-        amount: '19.99',
-        reason: 'the card was declined',
-      }),
-    );
-    assert.equal(sink.received.length, 2);
-    const [reset, failed] = sink.received as [{ raw: string; to: string[] }, { raw: string; to: string[] }];
-    assert.deepEqual(reset.to, ['ann@example.com']);
-    assert.match(reset.raw, /Subject: Reset your Bazaar password/);
-    assert.match(reset.raw, /multipart\/alternative/);
-    assert.match(reset.raw, /text\/html/);
-    assert.match(reset.raw, /https:\/\/shop\.test\/reset\/abc123/);
-    assert.match(failed.raw, /Subject: Payment for order #42 failed/);
-    assert.match(failed.raw, /19\.99/);
+    assert.equal(sink.received.length, 1);
+    const mail = sink.received[0] as { raw: string; to: string[] };
+    assert.deepEqual(mail.to, ['ann@example.com']);
+    assert.match(mail.raw, /Subject: Reset your password/);
+    assert.match(mail.raw, /multipart\/alternative/);
+    assert.match(mail.raw, /<p>Rich<\/p>/);
+    assert.match(mail.raw, /Message-ID: <reset-1@bazaar\.mail>/i);
   });
 
   it('runs a mail job any number of times and sends its mail once', async () => {

@@ -22,10 +22,12 @@ export interface PublisherOptions {
 
 interface Link {
   channel: ConfirmChannel;
-  declared: Set<string>;
+  /** Queue declarations per job type, shared by the publishes that wait for them. */
+  declared: Map<string, Promise<void>>;
   returned: Set<string>;
   /** Set while the socket buffer is full: later publishes wait for 'drain' instead of piling up in memory. */
   full: Promise<void> | null;
+  closed: Promise<unknown>;
 }
 
 export function createPublisher({ broker, prefix, confirmTimeoutMs = 15_000 }: PublisherOptions): Publisher {
@@ -33,7 +35,13 @@ export function createPublisher({ broker, prefix, confirmTimeoutMs = 15_000 }: P
 
   const open = (): Promise<Link> => {
     const opening = broker.confirmChannel().then((channel) => {
-      const current: Link = { channel, declared: new Set(), returned: new Set(), full: null };
+      const current: Link = {
+        channel,
+        declared: new Map(),
+        returned: new Set(),
+        full: null,
+        closed: once(channel, 'close').catch(() => {}),
+      };
       channel.on('close', () => {
         if (link === opening) link = null;
       });
@@ -56,10 +64,12 @@ export function createPublisher({ broker, prefix, confirmTimeoutMs = 15_000 }: P
   return {
     async publish(job) {
       const current = await (link ?? open());
-      if (!current.declared.has(job.type)) {
-        await assertJobQueues(current.channel, queuesOf(prefix, job.type), []);
-        current.declared.add(job.type);
+      let declared = current.declared.get(job.type);
+      if (declared === undefined) {
+        declared = assertJobQueues(current.channel, queuesOf(prefix, job.type), []);
+        current.declared.set(job.type, declared);
       }
+      await declared;
       if (current.full !== null) await current.full;
       const messageId = String(job.id);
       const confirmed = new Promise<void>((resolve, reject) => {
@@ -86,7 +96,7 @@ export function createPublisher({ broker, prefix, confirmTimeoutMs = 15_000 }: P
           },
         );
         if (!written && current.full === null) {
-          current.full = Promise.race([once(current.channel, 'drain'), once(current.channel, 'close')]).then(
+          current.full = Promise.race([once(current.channel, 'drain'), current.closed]).then(
             () => {
               current.full = null;
             },
