@@ -25,7 +25,7 @@ import { openBroker } from '../src/platform/jobs/amqp/broker.js';
 import { createConsumer, DEFAULT_RETRY_DELAYS_MS } from '../src/platform/jobs/amqp/consumer.js';
 import { createPublisher } from '../src/platform/jobs/amqp/publisher.js';
 import { createOutboxRelay } from '../src/platform/jobs/amqp/relay.js';
-import { outboxQueue } from '../src/platform/jobs/queue.js';
+import { enqueue } from '../src/platform/jobs/outbox.js';
 import { MAIL_JOB } from '../src/platform/mail/mail-job.js';
 import { startCli, waitForOutput } from '../test/helpers/cli.js';
 import { createPostgresDatabase } from '../test/helpers/engines.js';
@@ -147,7 +147,7 @@ async function latency(prefix: string, rate: number, seconds: number) {
     const keys = Array.from({ length: perTick }, (_, i) => `m${tick}-${i}`);
     await db.transaction(async (tx) => {
       for (const key of keys) {
-        await outboxQueue.enqueue(tx, MAIL_JOB, {
+        await enqueue(tx, MAIL_JOB, {
           key,
           to: `${key}@example.com`,
           subject: `bench ${key}`,

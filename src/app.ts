@@ -6,14 +6,14 @@ import { cartRoutes } from './modules/cart/routes.js';
 import { createCartService } from './modules/cart/service.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { createCatalogService } from './modules/catalog/service.js';
+import { imageRoutes } from './modules/images/routes.js';
+import { createImagesService, registerImageJobs } from './modules/images/service.js';
 import { registerOrderJobs } from './modules/orders/jobs.js';
 import { orderRoutes } from './modules/orders/routes.js';
 import { createOrdersService } from './modules/orders/service.js';
 import { createPaymentsService } from './modules/payments/service.js';
 import { createTestPaymentProvider } from './modules/payments/test-provider.js';
 import { createUsersService } from './modules/users/service.js';
-import { imageRoutes } from './modules/images/routes.js';
-import { createImagesService } from './modules/images/service.js';
 import type { Database } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
@@ -23,8 +23,8 @@ import { installDrain } from './platform/http/shutdown.js';
 import { purgeFinishedJobs } from './platform/jobs/outbox.js';
 import { createJobRegistry } from './platform/jobs/registry.js';
 import { jobAdminRoutes } from './platform/jobs/routes.js';
+import { registerMailJob } from './platform/mail/mail-job.js';
 import { createMailer } from './platform/mail/mailer.js';
-import { outboxQueue } from './platform/jobs/queue.js';
 import { mediaRoutes } from './platform/storage/serve-media.js';
 
 export const VERSION: string = JSON.parse(
@@ -69,7 +69,9 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
   payments.registerJobs(jobs);
   registerOrderJobs(jobs, { db, payments, users, mailer });
   const mediaDir = path.join(config.dataDir, 'media');
-  const images = createImagesService({ db, catalog, queue: outboxQueue, mediaDir });
+  const images = createImagesService({ db, catalog, mediaDir });
+  registerImageJobs(jobs, images);
+  registerMailJob(jobs, { db, mailer });
 
   await app.register(mediaRoutes, { root: mediaDir });
   await app.register(catalogRoutes, { catalog });

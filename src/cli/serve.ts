@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
-import { startJobRunner } from '../platform/jobs/runner.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
-import { startOutboxRelay } from './worker.js';
+import { startJobTransport } from './worker.js';
 
 const DEMO_PRODUCTS = 1_000;
 
@@ -34,18 +33,12 @@ async function serveOne(): Promise<void> {
   if (runtime.freshEmbedded) await loadDemo(runtime);
 
   const app = await buildApp({ config, db, logger, jwtSecret: resolveJwtSecret(config) });
-  const stopRelay = await startOutboxRelay(runtime);
   app.addHook('onClose', async () => {
-    await stopRelay();
     await db.close();
   });
-  // The in-process transport for background jobs, until a broker transport takes over in scaled mode.
-  const runner = await startJobRunner({
-    db,
-    registry: app.jobs,
-    logger: logger.child({ component: 'jobs' }),
-  });
-  app.addHook('preClose', () => runner.stop());
+  // Background jobs: the in-process runner, or with AMQP_URL the relay to RabbitMQ (`bazaar worker` runs them).
+  const stopJobs = await startJobTransport(runtime, app.jobs);
+  app.addHook('preClose', stopJobs);
   await app.listen({ port: config.port, host: config.host });
   logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
 

@@ -3,9 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import sharp from 'sharp';
-import { createCatalogService } from '../../src/modules/catalog/service.js';
-import { createImagesService, IMAGE_JOB, imageJobHandler } from '../../src/modules/images/service.js';
-import { outboxQueue } from '../../src/platform/jobs/queue.js';
+import { IMAGE_JOB } from '../../src/modules/images/service.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertCategory, insertProduct } from '../helpers/fixtures.js';
@@ -60,22 +58,17 @@ forEachEngine('product images', (ctx) => {
       })(),
     });
 
-  /** Runs the image jobs queued so far, as a worker would. */
+  /** Runs the image jobs queued so far through the app's registered handler, as a worker would. */
   async function runImageJobs() {
-    const images = createImagesService({
-      db: ctx.db,
-      catalog: createCatalogService({ db: ctx.db }),
-      queue: outboxQueue,
-      mediaDir: path.join(t.dataDir, 'media'),
-    });
-    const handler = imageJobHandler(images);
+    const definition = t.app.jobs.definition(IMAGE_JOB);
+    if (!definition) throw new Error('image.thumbnail is not registered');
     const { rows } = await ctx.db.query<{ id: number; payload: unknown }>(
       `DELETE FROM outbox_jobs WHERE type = $1 RETURNING id, payload`,
       [IMAGE_JOB],
     );
     for (const job of rows) {
-      await handler(job.payload, { id: job.id, type: IMAGE_JOB, attempt: 1 });
-      await handler(job.payload, { id: job.id, type: IMAGE_JOB, attempt: 2 });
+      await definition.run(job.payload, { id: job.id, attempt: 1 });
+      await definition.run(job.payload, { id: job.id, attempt: 2 });
     }
     return rows.length;
   }

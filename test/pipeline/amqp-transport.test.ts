@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { type Broker, openBroker } from '../../src/platform/jobs/amqp/broker.js';
-import { createConsumer } from '../../src/platform/jobs/amqp/consumer.js';
+import { createConsumer, type JobHandler } from '../../src/platform/jobs/amqp/consumer.js';
 import { replayDeadJobs } from '../../src/platform/jobs/amqp/dead-letters.js';
 import { createPublisher, type Publisher } from '../../src/platform/jobs/amqp/publisher.js';
 import { queuesOf } from '../../src/platform/jobs/amqp/topology.js';
-import { type JobHandler, PermanentJobError } from '../../src/platform/jobs/handler.js';
+import { PermanentJobError } from '../../src/platform/jobs/registry.js';
 import { requireService } from '../helpers/engines.js';
 import { closeConnectionsNamed, deleteQueues, drainQueue, uniquePrefix, waitFor } from './amqp-helpers.js';
 

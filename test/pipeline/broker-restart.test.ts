@@ -9,8 +9,9 @@ import {
 } from '../../src/platform/jobs/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../src/platform/jobs/amqp/publisher.js';
 import { createOutboxRelay, type Relay } from '../../src/platform/jobs/amqp/relay.js';
-import { outboxQueue } from '../../src/platform/jobs/queue.js';
-import { createMailJobHandler, MAIL_JOB } from '../../src/platform/mail/mail-job.js';
+import { enqueue } from '../../src/platform/jobs/outbox.js';
+import { createJobRegistry } from '../../src/platform/jobs/registry.js';
+import { MAIL_JOB, registerMailJob } from '../../src/platform/mail/mail-job.js';
 import { createMailer, type Mailer } from '../../src/platform/mail/mailer.js';
 import { engineNames, openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
 import { deleteQueues, rabbitmqctl, uniquePrefix, waitFor } from './amqp-helpers.js';
@@ -42,12 +43,14 @@ describe(`RabbitMQ restarted during a burst of ${JOBS} mail jobs [${engine}]`, {
     relayBroker = await openBroker({ url: amqpUrl as string, logger, name: `${prefix}-relay` });
     workerBroker = await openBroker({ url: amqpUrl as string, logger, name: `${prefix}-worker` });
     publisher = createPublisher({ broker: relayBroker, prefix });
+    const registry = createJobRegistry();
+    registerMailJob(registry, { db: database.db, mailer });
     relay = createOutboxRelay({ db: database.db, publisher, logger, batchSize: 100 });
     consumer = createConsumer({
       broker: workerBroker,
       prefix,
       logger,
-      handlers: new Map([[MAIL_JOB, createMailJobHandler({ db: database.db, mailer })]]),
+      handlers: new Map([[MAIL_JOB, (payload, job) => registry.definition(MAIL_JOB)!.run(payload, job)]]),
     });
     await consumer.start();
     await relay.start();
@@ -71,7 +74,7 @@ describe(`RabbitMQ restarted during a burst of ${JOBS} mail jobs [${engine}]`, {
         await database.db.transaction(async (tx) => {
           for (let i = 0; i < 50; i += 1) {
             const n = batch * 50 + i;
-            await outboxQueue.enqueue(tx, MAIL_JOB, {
+            await enqueue(tx, MAIL_JOB, {
               key: `order-${n}-confirmed`,
               to: `shopper${n}@example.com`,
               subject: `Order #${n} confirmed`,

@@ -5,7 +5,7 @@ import { type Broker, openBroker } from '../../src/platform/jobs/amqp/broker.js'
 import { type Consumer, createConsumer } from '../../src/platform/jobs/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../src/platform/jobs/amqp/publisher.js';
 import { createOutboxRelay, type Relay } from '../../src/platform/jobs/amqp/relay.js';
-import { outboxQueue } from '../../src/platform/jobs/queue.js';
+import { enqueue } from '../../src/platform/jobs/outbox.js';
 import { forEachEngine, requireService } from '../helpers/engines.js';
 import { deleteQueues, uniquePrefix, waitFor } from './amqp-helpers.js';
 
@@ -43,15 +43,15 @@ if (url) {
       await deleteQueues(url, prefix, ['relay.test'], [1_000, 5_000, 30_000, 120_000, 600_000]);
     });
 
-    const enqueue = (count: number) =>
+    const enqueueJobs = (count: number) =>
       ctx.db.transaction(async (tx) => {
         const ids: number[] = [];
-        for (let i = 0; i < count; i += 1) ids.push(await outboxQueue.enqueue(tx, 'relay.test', { i }));
+        for (let i = 0; i < count; i += 1) ids.push(await enqueue(tx, 'relay.test', { i }));
         return ids;
       });
 
     it('publishes committed jobs and marks each row published once the broker confirmed it', async () => {
-      const ids = await enqueue(300);
+      const ids = await enqueueJobs(300);
       await waitFor(() => ids.every((id) => seen.includes(id)), 20_000, 'every job to be consumed');
       const { rows } = await ctx.db.query<{ status: string; count: number }>(
         `SELECT status, count(*)::int AS count FROM outbox_jobs WHERE id = ANY($1::bigint[]) GROUP BY status`,
@@ -64,11 +64,11 @@ if (url) {
       const before = seen.length;
       await assert.rejects(
         ctx.db.transaction(async (tx) => {
-          await outboxQueue.enqueue(tx, 'relay.test', { doomed: true });
+          await enqueue(tx, 'relay.test', { doomed: true });
           throw new Error('the order failed');
         }),
       );
-      const [committed] = await enqueue(1);
+      const [committed] = await enqueueJobs(1);
       await waitFor(() => seen.includes(committed as number), 10_000, 'the committed job');
       assert.equal(seen.length, before + 1);
     });
@@ -76,7 +76,7 @@ if (url) {
     it('is woken by NOTIFY: an idle relay publishes a new job at once, not at its next poll', async () => {
       await new Promise((resolve) => setTimeout(resolve, 1_200));
       const started = Date.now();
-      const [id] = await enqueue(1);
+      const [id] = await enqueueJobs(1);
       await waitFor(() => seen.includes(id as number), 5_000, 'the job');
       assert.ok(Date.now() - started < 900, `took ${Date.now() - started} ms`);
     });

@@ -8,7 +8,7 @@ import { type Broker, openBroker } from '../../src/platform/jobs/amqp/broker.js'
 import { DEFAULT_RETRY_DELAYS_MS } from '../../src/platform/jobs/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../src/platform/jobs/amqp/publisher.js';
 import { createOutboxRelay, type Relay } from '../../src/platform/jobs/amqp/relay.js';
-import { outboxQueue } from '../../src/platform/jobs/queue.js';
+import { enqueue } from '../../src/platform/jobs/outbox.js';
 import { MAIL_JOB } from '../../src/platform/mail/mail-job.js';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
@@ -66,7 +66,7 @@ describe('bazaar worker killed with SIGKILL in the middle of a job [postgres]', 
     const first = await startWorker();
     sink.hold();
     await database.db.transaction((tx) =>
-      outboxQueue.enqueue(tx, MAIL_JOB, {
+      enqueue(tx, MAIL_JOB, {
         key: 'order-1-confirmed',
         to: 'dana@example.com',
         subject: 'Order #1 confirmed',

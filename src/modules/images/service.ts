@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Type } from '@sinclair/typebox';
 import sharp from 'sharp';
 import { type Database, PgErrorCode, pgErrorCode } from '../../platform/db/index.js';
 import { AppError } from '../../platform/http/errors.js';
-import { type JobHandler, PermanentJobError } from '../../platform/jobs/handler.js';
-import type { JobQueue } from '../../platform/jobs/queue.js';
+import { enqueue } from '../../platform/jobs/outbox.js';
+import type { JobRegistry } from '../../platform/jobs/registry.js';
 import type { CatalogService } from '../catalog/service.js';
 import * as repo from './repo.js';
 import { EXTENSIONS, sniffImageType } from './sniff.js';
@@ -20,12 +21,11 @@ const MAX_INPUT_PIXELS = 50_000_000;
 export interface ImagesDeps {
   db: Database;
   catalog: Pick<CatalogService, 'getProduct'>;
-  queue: JobQueue;
   /** DATA_DIR/media: originals and thumbnails live under products/<product id>/. */
   mediaDir: string;
 }
 
-export function createImagesService({ db, catalog, queue, mediaDir }: ImagesDeps) {
+export function createImagesService({ db, catalog, mediaDir }: ImagesDeps) {
   const write = async (relative: string, bytes: Buffer) => {
     await mkdir(path.dirname(path.join(mediaDir, relative)), { recursive: true });
     await writeFile(path.join(mediaDir, relative), bytes);
@@ -44,7 +44,7 @@ export function createImagesService({ db, catalog, queue, mediaDir }: ImagesDeps
       try {
         const id = await db.transaction(async (tx) => {
           const imageId = await repo.insertImage(tx, { productId, contentType, originalPath });
-          await queue.enqueue(tx, IMAGE_JOB, { image_id: imageId });
+          await enqueue(tx, IMAGE_JOB, { image_id: imageId });
           return imageId;
         });
         return { id, status: 'processing' as const };
@@ -90,10 +90,8 @@ export function createImagesService({ db, catalog, queue, mediaDir }: ImagesDeps
 
 export type ImagesService = ReturnType<typeof createImagesService>;
 
-export function imageJobHandler(images: ImagesService): JobHandler {
-  return async (payload) => {
-    const imageId = (payload as { image_id?: unknown } | null)?.image_id;
-    if (typeof imageId !== 'number') throw new PermanentJobError('image job payload needs image_id');
-    await images.makeThumbnails(imageId);
-  };
+export function registerImageJobs(registry: JobRegistry, images: ImagesService): void {
+  registry.register(IMAGE_JOB, Type.Object({ image_id: Type.Integer() }), ({ image_id }) =>
+    images.makeThumbnails(image_id),
+  );
 }

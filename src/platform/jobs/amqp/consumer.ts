@@ -1,10 +1,13 @@
 import { once } from 'node:events';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
-import { type JobHandler, PermanentJobError } from '../handler.js';
+import { type JobContext, PermanentJobError } from '../registry.js';
 import type { Broker } from './broker.js';
 import { decodeEnvelope } from './envelope.js';
 import { assertJobQueues, type JobQueues, queuesOf } from './topology.js';
+
+/** Runs one job and resolves once its effect is committed; throwing asks for a retry. Must be idempotent. */
+export type JobHandler = (payload: unknown, job: JobContext) => Promise<void>;
 
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000] as const;
 
@@ -73,7 +76,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         const handler = handlers.get(type);
         if (job === null) throw new PermanentJobError('the message is not a job envelope');
         if (handler === undefined) throw new PermanentJobError(`no handler for job type ${type}`);
-        await handler(job.payload, { id: job.id, type, attempt });
+        await handler(job.payload, { id: job.id, attempt });
       } catch (error) {
         const permanent = error instanceof PermanentJobError;
         const dead = permanent || attempt >= maxAttemptsOf(type);

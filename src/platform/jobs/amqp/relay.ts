@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/index.js';
-import { JOBS_CHANNEL } from '../queue.js';
+import { JOBS_CHANNEL } from '../outbox.js';
 import type { JobEnvelope } from './envelope.js';
 import type { Publisher } from './publisher.js';
 
