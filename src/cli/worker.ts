@@ -11,7 +11,7 @@ import { startJobRunner } from '../platform/jobs/runner.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /** The registry's handlers as the RabbitMQ consumer wants them, with each type's attempt limit. */
-function consumerHandlers(registry: JobRegistry) {
+export function consumerHandlers(registry: JobRegistry) {
   const handlers = new Map<string, JobHandler>();
   for (const type of registry.types()) {
     const definition = registry.definition(type);

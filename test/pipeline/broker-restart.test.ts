@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { consumerHandlers } from '../../src/cli/worker.js';
 import { type Broker, openBroker } from '../../src/platform/jobs/amqp/broker.js';
 import {
   type Consumer,
@@ -9,27 +10,26 @@ import {
 } from '../../src/platform/jobs/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../src/platform/jobs/amqp/publisher.js';
 import { createOutboxRelay, type Relay } from '../../src/platform/jobs/amqp/relay.js';
-import { enqueue } from '../../src/platform/jobs/outbox.js';
-import { createJobRegistry } from '../../src/platform/jobs/registry.js';
-import { MAIL_JOB, registerMailJob } from '../../src/platform/mail/mail-job.js';
-import { createMailer, type Mailer } from '../../src/platform/mail/mailer.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { engineNames, openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
+import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { addToCart, checkout, newShopper } from '../orders/shop.js';
 import { deleteQueues, rabbitmqctl, uniquePrefix, waitFor } from './amqp-helpers.js';
 import { startSmtpSink } from './smtp-sink.js';
 
 const amqpUrl = requireService('TEST_AMQP_URL');
 const logger = pino({ level: 'silent' });
-const JOBS = 1_000;
+const ORDERS = 1_000;
 const engine = engineNames().at(-1) ?? 'pglite';
 
 // Restarts the shared local broker (stop_app/start_app): other suites' connections drop too and heal.
-describe(`RabbitMQ restarted during a burst of ${JOBS} mail jobs [${engine}]`, {
+describe(`RabbitMQ restarted during a burst of ${ORDERS} orders [${engine}]`, {
   skip: amqpUrl ? false : 'TEST_AMQP_URL is not set',
 }, () => {
   const prefix = uniquePrefix('restart');
   let database: TestDatabase;
   let sink: Awaited<ReturnType<typeof startSmtpSink>>;
-  let mailer: Mailer;
+  let t: TestApp;
   let relayBroker: Broker;
   let workerBroker: Broker;
   let publisher: Publisher;
@@ -39,19 +39,12 @@ describe(`RabbitMQ restarted during a burst of ${JOBS} mail jobs [${engine}]`, {
   before(async () => {
     database = await openTestDatabase(engine);
     sink = await startSmtpSink();
-    mailer = createMailer({ smtpUrl: sink.url, from: 'shop@bazaar.test', dataDir: '/nonexistent' });
+    t = await buildTestApp(database.db, { env: { SMTP_URL: sink.url } });
     relayBroker = await openBroker({ url: amqpUrl as string, logger, name: `${prefix}-relay` });
     workerBroker = await openBroker({ url: amqpUrl as string, logger, name: `${prefix}-worker` });
     publisher = createPublisher({ broker: relayBroker, prefix });
-    const registry = createJobRegistry();
-    registerMailJob(registry, { db: database.db, mailer });
     relay = createOutboxRelay({ db: database.db, publisher, logger, batchSize: 100 });
-    consumer = createConsumer({
-      broker: workerBroker,
-      prefix,
-      logger,
-      handlers: new Map([[MAIL_JOB, (payload, job) => registry.definition(MAIL_JOB)!.run(payload, job)]]),
-    });
+    consumer = createConsumer({ broker: workerBroker, prefix, logger, ...consumerHandlers(t.app.jobs) });
     await consumer.start();
     await relay.start();
   });
@@ -62,31 +55,34 @@ describe(`RabbitMQ restarted during a burst of ${JOBS} mail jobs [${engine}]`, {
     await publisher.close();
     await relayBroker.close();
     await workerBroker.close();
-    await mailer.close();
+    await deleteQueues(amqpUrl as string, prefix, t.app.jobs.types(), DEFAULT_RETRY_DELAYS_MS);
+    await t.close();
     await sink.close();
-    await deleteQueues(amqpUrl as string, prefix, [MAIL_JOB], DEFAULT_RETRY_DELAYS_MS);
     await database.drop();
   });
 
-  it('sends every mail exactly once and loses none', async () => {
-    const burst = (async () => {
-      for (let batch = 0; batch < JOBS / 50; batch += 1) {
-        await database.db.transaction(async (tx) => {
-          for (let i = 0; i < 50; i += 1) {
-            const n = batch * 50 + i;
-            await enqueue(tx, MAIL_JOB, {
-              key: `order-${n}-confirmed`,
-              to: `shopper${n}@example.com`,
-              subject: `Order #${n} confirmed`,
-              text: 'Thank you',
-            });
-          }
-        });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+  it('confirms every order with exactly one email and loses none', async () => {
+    const productId = await insertProduct(database.db, {
+      price: '9.99',
+      stock: ORDERS,
+      categoryId: await insertCategory(database.db, 'Burst'),
+    });
+    const orderIds: number[] = [];
+    let next = 0;
+    const burst = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < ORDERS) {
+          next += 1;
+          const shopper = await newShopper(t, database.db);
+          await addToCart(t, shopper, productId, 1);
+          const placed = await checkout(t, shopper);
+          assert.equal(placed.statusCode, 201, placed.body);
+          orderIds.push(placed.json().id as number);
+        }
+      }),
+    );
 
-    await waitFor(() => sink.received.length >= 150, 30_000, 'the burst to be under way');
+    await waitFor(() => sink.received.length >= 100, 60_000, 'the burst to be under way');
     try {
       await rabbitmqctl('stop_app');
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -96,15 +92,23 @@ describe(`RabbitMQ restarted during a burst of ${JOBS} mail jobs [${engine}]`, {
       await rabbitmqctl('await_startup');
     }
     await burst;
-    await waitFor(() => sink.received.length >= JOBS, 90_000, `${JOBS} mails`);
+    await waitFor(() => sink.received.length >= ORDERS, 120_000, `${ORDERS} confirmations`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
-    const recipients = sink.received.map((mail) => mail.to[0]);
-    assert.equal(new Set(recipients).size, JOBS, 'every order got its mail');
-    assert.equal(recipients.length, JOBS, 'no order got two');
-    const { rows } = await database.db.query<{ status: string; count: number }>(
-      'SELECT status, count(*)::int AS count FROM outbox_jobs GROUP BY status',
+    const confirmed = sink.received.map((mail) =>
+      Number(/Subject: Order #(\d+) confirmed/.exec(mail.raw)?.[1]),
     );
-    assert.deepEqual(rows, [{ status: 'published', count: JOBS }]);
+    assert.equal(confirmed.length, ORDERS, 'no order got two');
+    assert.deepEqual(
+      [...confirmed].sort((a, b) => a - b),
+      [...orderIds].sort((a, b) => a - b),
+      'every order got its own',
+    );
+    const { rows } = await database.db.query<{ order_status: string; count: number }>(
+      'SELECT order_status, count(*)::int AS count FROM orders GROUP BY order_status',
+    );
+    assert.deepEqual(rows, [{ order_status: 'paid', count: ORDERS }]);
+    const pending = await database.db.query(`SELECT 1 FROM outbox_jobs WHERE status <> 'published'`);
+    assert.equal(pending.rows.length, 0, 'every job reached the broker');
   });
 });

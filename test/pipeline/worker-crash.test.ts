@@ -8,10 +8,11 @@ import { type Broker, openBroker } from '../../src/platform/jobs/amqp/broker.js'
 import { DEFAULT_RETRY_DELAYS_MS } from '../../src/platform/jobs/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../src/platform/jobs/amqp/publisher.js';
 import { createOutboxRelay, type Relay } from '../../src/platform/jobs/amqp/relay.js';
-import { enqueue } from '../../src/platform/jobs/outbox.js';
-import { MAIL_JOB } from '../../src/platform/mail/mail-job.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
+import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { addToCart, checkout, newShopper, orderState } from '../orders/shop.js';
 import { deleteQueues, uniquePrefix, waitFor } from './amqp-helpers.js';
 import { startSmtpSink } from './smtp-sink.js';
 
@@ -30,9 +31,11 @@ describe('bazaar worker killed with SIGKILL in the middle of a job [postgres]', 
   let broker: Broker;
   let publisher: Publisher;
   let relay: Relay;
+  let t: TestApp;
 
   before(async () => {
     database = await openTestDatabase('postgres');
+    t = await buildTestApp(database.db);
     sink = await startSmtpSink();
     broker = await openBroker({ url: amqpUrl as string, logger, name: `${prefix}-relay` });
     publisher = createPublisher({ broker, prefix });
@@ -45,7 +48,8 @@ describe('bazaar worker killed with SIGKILL in the middle of a job [postgres]', 
     await publisher.close();
     await broker.close();
     await sink.close();
-    await deleteQueues(amqpUrl as string, prefix, [MAIL_JOB, 'image.thumbnail'], DEFAULT_RETRY_DELAYS_MS);
+    await deleteQueues(amqpUrl as string, prefix, t.app.jobs.types(), DEFAULT_RETRY_DELAYS_MS);
+    await t.close();
     await database.drop();
   });
 
@@ -62,30 +66,42 @@ describe('bazaar worker killed with SIGKILL in the middle of a job [postgres]', 
     return child;
   };
 
-  it('sends the mail exactly once after a new worker takes over', async () => {
+  it('captures the payment once and sends one confirmation after a new worker takes over', async () => {
     const first = await startWorker();
     sink.hold();
-    await database.db.transaction((tx) =>
-      enqueue(tx, MAIL_JOB, {
-        key: 'order-1-confirmed',
-        to: 'dana@example.com',
-        subject: 'Order #1 confirmed',
-        text: 'Thank you',
-      }),
+    const shopper = await newShopper(t, database.db);
+    const categoryId = await insertCategory(database.db, 'Lamps');
+    await addToCart(
+      t,
+      shopper,
+      await insertProduct(database.db, { price: '15.00', stock: 5, categoryId }),
+      1,
     );
-    await waitFor(() => sink.isHolding(), 20_000, 'the worker to be in the middle of sending');
+    const placed = await checkout(t, shopper);
+    assert.equal(placed.statusCode, 201, placed.body);
+    const orderId = placed.json().id as number;
+
+    // The capture ran; the worker is now inside the confirmation email, which the SMTP server holds.
+    await waitFor(() => sink.isHolding(), 30_000, 'the worker to be in the middle of sending');
     first.kill('SIGKILL');
     assert.equal(await exitOf(first), null);
     assert.equal(sink.received.length, 0, 'the killed worker sent nothing');
 
     const second = await startWorker();
     try {
-      await waitFor(() => sink.received.length === 1, 20_000, 'the mail from the new worker');
+      await waitFor(() => sink.received.length === 1, 30_000, 'the mail from the new worker');
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.equal(sink.received.length, 1, 'exactly one mail');
-      assert.deepEqual(sink.received[0]?.to, ['dana@example.com']);
-      const { rows } = await database.db.query('SELECT key FROM sent_mails');
-      assert.deepEqual(rows, [{ key: 'order-1-confirmed' }]);
+      assert.match(sink.received[0]?.raw ?? '', new RegExp(`Subject: Order #${orderId} confirmed`));
+      assert.deepEqual(await orderState(database.db, orderId), {
+        order_status: 'paid',
+        payment_status: 'succeeded',
+      });
+      const { rows } = await database.db.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM payments WHERE order_id = $1 AND status = 'succeeded'`,
+        [orderId],
+      );
+      assert.equal(rows[0]?.count, 1, 'one capture');
     } finally {
       second.kill('SIGTERM');
       assert.equal(await exitOf(second), 0);
