@@ -3,9 +3,10 @@
  *
  *   1. throughput: N no-op jobs published with confirms to a quorum queue and consumed by two worker
  *      processes (each its own connection, prefetch WORKER_PREFETCH); reports jobs/second end to end.
- *   2. latency: mail jobs written to the outbox at R per second on PostgreSQL, relayed by this process and
- *      run by two real `bazaar worker` processes against a local SMTP server; reports p50/p99 from the commit
- *      of the outbox row to the SMTP server accepting the mail (the path of an order's confirmation).
+ *   2. latency: orders placed at R per second (for S seconds) on PostgreSQL through the real checkout, relayed
+ *      by this process and run by two real `bazaar worker` processes (payment capture, then the confirmation
+ *      email) against a local SMTP server; reports p50/p99 from the order's commit (its 201) to the SMTP
+ *      server accepting its confirmation.
  *
  * Needs RabbitMQ (BENCH_AMQP_URL, default amqp://guest:guest@127.0.0.1:5672) and PostgreSQL
  * (BENCH_DATABASE_URL, an admin URL; a scratch database is created and dropped). Queues use a unique prefix
@@ -25,10 +26,11 @@ import { openBroker } from '../src/platform/jobs/amqp/broker.js';
 import { createConsumer, DEFAULT_RETRY_DELAYS_MS } from '../src/platform/jobs/amqp/consumer.js';
 import { createPublisher } from '../src/platform/jobs/amqp/publisher.js';
 import { createOutboxRelay } from '../src/platform/jobs/amqp/relay.js';
-import { enqueue } from '../src/platform/jobs/outbox.js';
-import { MAIL_JOB } from '../src/platform/mail/mail-job.js';
+import { buildTestApp } from '../test/helpers/app.js';
 import { startCli, waitForOutput } from '../test/helpers/cli.js';
 import { createPostgresDatabase } from '../test/helpers/engines.js';
+import { insertCategory, insertProduct } from '../test/helpers/fixtures.js';
+import { addToCart, checkout, newShopper } from '../test/orders/shop.js';
 import { deleteQueues } from '../test/pipeline/amqp-helpers.js';
 import { startSmtpSink } from '../test/pipeline/smtp-sink.js';
 
@@ -112,59 +114,66 @@ async function throughput(prefix: string, jobs: number) {
 
 async function latency(prefix: string, rate: number, seconds: number) {
   const scratch = await createPostgresDatabase(DATABASE_URL);
-  const db = await openPostgres({ url: scratch.url, poolSize: 4 });
+  const db = await openPostgres({ url: scratch.url, poolSize: 8 });
   await migrate(db);
   const sink = await startSmtpSink();
-  const committed = new Map<string, number>();
-  const accepted = new Map<string, number>();
+  const jwtSecret = randomBytes(32).toString('hex');
   const env = {
     DATABASE_URL: scratch.url,
-    JWT_SECRET: randomBytes(32).toString('hex'),
+    JWT_SECRET: jwtSecret,
     AMQP_URL,
     AMQP_QUEUE_PREFIX: prefix,
     SMTP_URL: sink.url,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bazaar-bench-')),
   };
-  const workers = [
-    startCli(['worker'], { ...env, LOG_LEVEL: 'info' }),
-    startCli(['worker'], { ...env, LOG_LEVEL: 'info' }),
-  ];
+  const workers = [startCli(['worker'], env), startCli(['worker'], env)];
   await Promise.all(workers.map((child) => waitForOutput(child, /worker is consuming jobs/)));
+  const t = await buildTestApp(db, { env: { SMTP_URL: sink.url } });
   const broker = await openBroker({ url: AMQP_URL, logger, name: `${prefix}-relay` });
   const publisher = createPublisher({ broker, prefix });
   const relay = createOutboxRelay({ db, publisher, logger });
   await relay.start();
 
+  const committed = new Map<number, number>();
+  const refused = new Map<number, number>();
+  const accepted = new Map<number, number>();
   const watch = setInterval(() => {
     for (const mail of sink.received.splice(0)) {
-      const key = /Subject: bench (\S+)/.exec(mail.raw)?.[1];
-      if (key) accepted.set(key, performance.now());
+      const id = /Subject: Order #(\d+) confirmed/.exec(mail.raw)?.[1];
+      if (id) accepted.set(Number(id), performance.now());
     }
   }, 2);
-  const perTick = Math.max(1, Math.round(rate / 20));
-  for (let tick = 0; tick < seconds * 20; tick += 1) {
-    const keys = Array.from({ length: perTick }, (_, i) => `m${tick}-${i}`);
-    await db.transaction(async (tx) => {
-      for (const key of keys) {
-        await enqueue(tx, MAIL_JOB, {
-          key,
-          to: `${key}@example.com`,
-          subject: `bench ${key}`,
-          text: 'x',
-        });
-      }
-    });
-    const now = performance.now();
-    for (const key of keys) committed.set(key, now);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const total = rate * seconds;
+  const productId = await insertProduct(db, {
+    price: '9.99',
+    stock: total,
+    categoryId: await insertCategory(db, 'Bench'),
+  });
+  const shoppers = [];
+  for (let i = 0; i < total; i += 1) {
+    const shopper = await newShopper(t, db);
+    await addToCart(t, shopper, productId, 1);
+    shoppers.push(shopper);
   }
+  // Orders at a steady rate: each checkout answers after its transaction (order + outbox rows) committed.
+  const started = performance.now();
+  await Promise.all(
+    shoppers.map(async (shopper, i) => {
+      const due = started + (i * 1000) / rate;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+      const placed = await checkout(t, shopper);
+      if (placed.statusCode === 201) committed.set(placed.json().id as number, performance.now());
+      else refused.set(placed.statusCode, (refused.get(placed.statusCode) ?? 0) + 1);
+    }),
+  );
   const deadline = Date.now() + 60_000;
   while (accepted.size < committed.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   clearInterval(watch);
 
-  const samples = [...committed].flatMap(([key, at]) => {
-    const end = accepted.get(key);
+  const samples = [...committed].flatMap(([id, at]) => {
+    const end = accepted.get(id);
     return end === undefined ? [] : [end - at];
   });
   samples.sort((a, b) => a - b);
@@ -175,12 +184,13 @@ async function latency(prefix: string, rate: number, seconds: number) {
   for (const child of workers) child.kill('SIGTERM');
   await publisher.close();
   await broker.close();
+  await t.close();
   await sink.close();
   await db.close();
   await scratch.drop();
   return {
-    mails: committed.size,
-    delivered: samples.length,
+    orders: committed.size,
+    confirmed: samples.length,
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
     maxMs: pct(1),
@@ -192,7 +202,7 @@ async function main() {
     options: {
       worker: { type: 'string' },
       jobs: { type: 'string', default: '20000' },
-      rate: { type: 'string', default: '200' },
+      rate: { type: 'string', default: '20' },
       seconds: { type: 'string', default: '10' },
     },
   });
@@ -206,11 +216,24 @@ async function main() {
     );
     const b = await latency(prefix, Number(values.rate), Number(values.seconds));
     process.stdout.write(
-      `latency: ${b.mails} mail jobs at ${values.rate}/s, outbox commit -> SMTP accepted: ` +
-        `p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, max ${b.maxMs} ms (${b.delivered} delivered)\n`,
+      `latency: ${b.orders} orders at ${values.rate}/s, order committed -> confirmation accepted by SMTP: ` +
+        `p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, max ${b.maxMs} ms (${b.confirmed} confirmed` +
+        `${b.refused.length > 0 ? `; checkouts refused: ${b.refused.join(', ')}` : ''})\n`,
     );
   } finally {
-    await deleteQueues(AMQP_URL, prefix, [NOOP, MAIL_JOB, 'image.thumbnail'], DEFAULT_RETRY_DELAYS_MS);
+    await deleteQueues(
+      AMQP_URL,
+      prefix,
+      [
+        NOOP,
+        'payment.capture',
+        'order.confirmation_email',
+        'order.payment_failed_email',
+        'mail.send',
+        'image.thumbnail',
+      ],
+      DEFAULT_RETRY_DELAYS_MS,
+    );
   }
   process.exit(0);
 }
