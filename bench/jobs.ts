@@ -190,6 +190,7 @@ async function latency(prefix: string, rate: number, seconds: number) {
   await scratch.drop();
   return {
     orders: committed.size,
+    refused: [...refused].map(([code, n]) => `${n} x ${code}`),
     confirmed: samples.length,
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
