@@ -230,6 +230,7 @@ async function main() {
         'payment.capture',
         'order.confirmation_email',
         'order.payment_failed_email',
+        'payment.refund',
         'mail.send',
         'image.thumbnail',
       ],
