@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { authRoutes } from './modules/auth/routes.js';
@@ -7,6 +8,8 @@ import { cartRoutes } from './modules/cart/routes.js';
 import { createCartService } from './modules/cart/service.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { createCatalogService } from './modules/catalog/service.js';
+import { imageRoutes } from './modules/images/routes.js';
+import { createImagesService, registerImageJobs } from './modules/images/service.js';
 import { registerOrderJobs } from './modules/orders/jobs.js';
 import { orderRoutes } from './modules/orders/routes.js';
 import { createOrdersService } from './modules/orders/service.js';
@@ -31,7 +34,9 @@ import { installDrain } from './platform/http/shutdown.js';
 import { purgeFinishedJobs } from './platform/jobs/outbox.js';
 import { createJobRegistry } from './platform/jobs/registry.js';
 import { jobAdminRoutes } from './platform/jobs/routes.js';
+import { registerMailJob } from './platform/mail/mail-job.js';
 import { createMailer } from './platform/mail/mailer.js';
+import { mediaRoutes } from './platform/storage/serve-media.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -102,7 +107,12 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
   const orders = createOrdersService({ db, cart, payments });
   payments.registerJobs(jobs);
   registerOrderJobs(jobs, { db, payments, users, mailer });
+  const mediaDir = path.join(config.dataDir, 'media');
+  const images = createImagesService({ db, catalog, mediaDir });
+  registerImageJobs(jobs, images);
+  registerMailJob(jobs, { db, mailer });
 
+  await app.register(mediaRoutes, { root: mediaDir });
   await app.register(catalogRoutes, { catalog });
   await app.register(reviewRoutes, { reviews: createReviewsService({ db, catalog }) });
   await app.register(wishlistRoutes, { wishlist: createWishlistService({ db, catalog }) });
@@ -114,5 +124,6 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
   await app.register(cartRoutes, { cart });
   await app.register(orderRoutes, { orders });
   await app.register(jobAdminRoutes, { db });
+  await app.register(imageRoutes, { images });
   return app;
 }

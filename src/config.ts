@@ -22,6 +22,10 @@ export interface Config {
   /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
   amqpUrl: string | null;
+  /** Names every RabbitMQ queue Bazaar declares (`<prefix>.<job type>`): lets installs share a broker. */
+  amqpQueuePrefix: string;
+  /** Jobs one worker process runs at once, per job type (the consumer's prefetch). */
+  workerPrefetch: number;
   smtpUrl: string | null;
   mailFrom: string;
   /** null until resolved: embedded mode generates one and keeps it in DATA_DIR (see resolveJwtSecret). */
@@ -160,6 +164,11 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const amqpQueuePrefix = read(env, 'AMQP_QUEUE_PREFIX') ?? 'bazaar';
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(amqpQueuePrefix)) {
+    throw new ConfigError('AMQP_QUEUE_PREFIX', `must be letters, digits, . _ - (got "${amqpQueuePrefix}")`);
+  }
+
   const publicUrl =
     parseUrl(env, 'PUBLIC_URL', ['http', 'https']) ??
     `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
@@ -174,6 +183,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: parseUrl(env, 'REDIS_URL', ['redis', 'rediss']),
     redisKeyPrefix: parseKeyPrefix(env),
     amqpUrl: parseUrl(env, 'AMQP_URL', ['amqp', 'amqps']),
+    amqpQueuePrefix,
+    workerPrefetch: parseInteger(env, 'WORKER_PREFETCH', 32, 1, 1000),
     smtpUrl: parseUrl(env, 'SMTP_URL', ['smtp', 'smtps']),
     mailFrom,
     jwtSecret,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { openRuntime } from './cli/runtime.js';
 import { seed } from './cli/seed.js';
 import { serve } from './cli/serve.js';
+import { replayDead, worker } from './cli/worker.js';
 import { ConfigError } from './config.js';
 import { createUsersService } from './modules/users/service.js';
 import { ROLES, type Role } from './platform/http/auth.js';
@@ -11,6 +12,8 @@ const USAGE = `Usage: bazaar COMMAND [options]
 
 Commands:
   serve [--instances N]                          API and web app (embedded mode also runs the worker)
+  worker                                         consume the RabbitMQ job queues (needs AMQP_URL)
+  jobs:replay-dead [--type T] [--limit N]        move dead-lettered jobs back to their work queues
   migrate                                        apply pending migrations and exit
   seed [--products N] [--users N] [--orders N]   generate a realistic catalog and activity
   user:create --email E --password P [--username U] [--role customer|manager|admin]
@@ -32,6 +35,17 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const instances = count(values.instances, 'instances', 1);
     if (instances < 1 || instances > 64) throw new UsageError('--instances must be from 1 to 64');
     await serve(instances);
+  },
+
+  async worker() {
+    await worker();
+  },
+
+  async 'jobs:replay-dead'(args) {
+    const { values } = parseArgs({ args, options: { type: { type: 'string' }, limit: { type: 'string' } } });
+    const limit = values.limit === undefined ? undefined : count(values.limit, 'limit', 0);
+    const replayed = await replayDead({ type: values.type, limit });
+    for (const [type, n] of replayed) process.stdout.write(`${type}: replayed ${n} dead job(s)\n`);
   },
 
   async migrate() {

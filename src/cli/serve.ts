@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
-import { type JobRunner, startJobRunner } from '../platform/jobs/runner.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
+import { startJobTransport } from './worker.js';
 
 const DEMO_PRODUCTS = 1_000;
 
@@ -36,11 +36,11 @@ async function serveOne(): Promise<void> {
   app.addHook('onClose', async () => {
     await db.close();
   });
-  // The in-process transport for background jobs (until a broker transport takes over in scaled mode),
-  // started once the API listens and stopped before the pools close.
-  let runner: JobRunner | undefined;
+  // Background jobs: the in-process runner, or with AMQP_URL the relay to RabbitMQ (`bazaar worker` runs them),
+  // started once the API listens and the signal handlers are in place, and stopped before the pools close.
+  let stopJobs: (() => Promise<void>) | undefined;
   app.addHook('preClose', async () => {
-    await runner?.stop();
+    await stopJobs?.();
   });
   await app.listen({ port: config.port, host: config.host });
   logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
@@ -61,7 +61,7 @@ async function serveOne(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   // After the signal handlers, so a stop that arrives meanwhile is still graceful (process.exit ends the loop).
-  runner = await startJobRunner({ db, registry: app.jobs, logger: logger.child({ component: 'jobs' }) });
+  stopJobs = await startJobTransport(runtime, app.jobs);
 }
 
 /** N processes on one port with node:cluster; a worker that dies is replaced, unless the cluster is stopping. */

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Database } from '../../platform/db/index.js';
 import { enqueue } from '../../platform/jobs/outbox.js';
 import type { JobRegistry } from '../../platform/jobs/registry.js';
+import { sendMailOnce } from '../../platform/mail/mail-job.js';
 import type { Mail, Mailer } from '../../platform/mail/mailer.js';
 import { restock } from '../catalog/stock.js';
 import type { PaymentsService } from '../payments/service.js';
@@ -66,17 +67,27 @@ export function registerOrderJobs(
     },
   );
 
-  async function mailOrder(orderId: number, build: (order: repo.OrderRow, to: string, name: string) => Mail) {
+  // Keyed per order and kind: a redelivered job (RabbitMQ is at least once) finds the key and sends nothing.
+  async function mailOrder(
+    orderId: number,
+    kind: 'confirmed' | 'payment-failed',
+    build: (order: repo.OrderRow, to: string, name: string) => Mail,
+  ) {
     const order = await repo.findOrder(db, orderId);
     if (!order) return;
     const user = await users.getUser(order.user_id);
-    await mailer.send(build(order, user.email, user.first_name || user.username));
+    await sendMailOnce(
+      db,
+      mailer,
+      `order-${orderId}-${kind}`,
+      build(order, user.email, user.first_name || user.username),
+    );
   }
 
   registry.register(CONFIRMATION_EMAIL_JOB, OrderJob, ({ order_id }) =>
-    mailOrder(order_id, confirmationMail),
+    mailOrder(order_id, 'confirmed', confirmationMail),
   );
   registry.register(PAYMENT_FAILED_EMAIL_JOB, OrderJob, ({ order_id }) =>
-    mailOrder(order_id, paymentFailedMail),
+    mailOrder(order_id, 'payment-failed', paymentFailedMail),
   );
 }

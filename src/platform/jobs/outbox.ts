@@ -116,10 +116,10 @@ export async function listDeadJobs(
   return rows;
 }
 
-/** Finished jobs are kept a week for inspection, then deleted. */
+/** Finished jobs (run here, or handed to RabbitMQ) are kept a week for inspection, then deleted. */
 export async function purgeFinishedJobs(db: Queryable): Promise<number> {
   const { rowCount } = await db.query(
-    `DELETE FROM outbox_jobs WHERE status = 'done' AND updated_at < now() - interval '7 days'`,
+    `DELETE FROM outbox_jobs WHERE status IN ('done', 'published') AND updated_at < now() - interval '7 days'`,
   );
   return rowCount;
 }

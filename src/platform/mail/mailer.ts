@@ -8,6 +8,8 @@ export interface Mail {
   subject: string;
   text: string;
   html?: string;
+  /** A stable Message-ID (`<key@host>`) lets receivers drop a mail delivered twice. */
+  messageId?: string;
 }
 
 export interface Mailer {
