@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
  * racing a client that is writing its next request on one (it sees ECONNRESET). So: stop accepting new
  * connections, answer every request still arriving on an open connection with `Connection: close` (clients
  * then reconnect elsewhere), close the sockets that stay idle past a grace period, and cut what still hangs
- * at the deadline. Fastify's own close then finds the listener closed and runs the onClose hooks (pools).
+ * at the deadline. The grace is generous (5 s): Node counts a socket whose next request is still unread in
+ * the kernel buffer as idle, so on a starved event loop a short grace would reset requests already sent.
+ * Fastify's own close then finds the listener closed and runs the onClose hooks (pools).
  */
 export interface DrainOptions {
   graceMs?: number;
@@ -21,7 +23,7 @@ function openConnections(server: net.Server): Promise<number> {
 
 export function installDrain(
   app: FastifyInstance,
-  { graceMs = 1_000, deadlineMs = 10_000 }: DrainOptions = {},
+  { graceMs = 5_000, deadlineMs = 15_000 }: DrainOptions = {},
 ) {
   let closing = false;
   app.addHook('onRequest', async (_request, reply) => {
