@@ -19,7 +19,7 @@ import { createUsersService } from './modules/users/service.js';
 import { wishlistRoutes } from './modules/wishlist/routes.js';
 import { createWishlistService } from './modules/wishlist/service.js';
 import { closeRedis, connectRedis, createRedis } from './platform/cache/redis.js';
-import type { Database } from './platform/db/index.js';
+import { type Database, observeDatabase } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
 import { purgeIdempotencyKeys } from './platform/http/idempotency.js';
@@ -32,6 +32,8 @@ import { purgeFinishedJobs } from './platform/jobs/outbox.js';
 import { createJobRegistry } from './platform/jobs/registry.js';
 import { jobAdminRoutes } from './platform/jobs/routes.js';
 import { createMailer } from './platform/mail/mailer.js';
+import { metricsPlugin } from './platform/observability/http-metrics.js';
+import { databaseObserver } from './platform/observability/metrics.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -45,7 +47,7 @@ export interface AppDeps {
 }
 
 /** The composition root: platform pieces first, then each module with the services it may call. */
-export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Promise<HttpServer> {
+export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps): Promise<HttpServer> {
   const app = await createHttpServer({
     logger,
     publicUrl: config.publicUrl,
@@ -53,6 +55,9 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
     trustProxy: config.trustProxy,
   });
   installDrain(app);
+  // Every statement of every module is timed for /metrics.
+  const db = observeDatabase(rawDb, databaseObserver);
+  await app.register(metricsPlugin, { db });
 
   const redis = config.redisUrl === null ? null : createRedis(config.redisUrl, 'app', logger);
   if (redis !== null && !(await connectRedis(redis))) {

@@ -4,6 +4,7 @@ import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
 import { type JobRunner, startJobRunner } from '../platform/jobs/runner.js';
+import { serveClusterMetrics } from '../platform/observability/cluster.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
 
@@ -68,6 +69,7 @@ async function serveOne(): Promise<void> {
 function serveCluster(instances: number): void {
   let stopping = false;
   const fork = () => cluster.fork();
+  serveClusterMetrics();
   for (let i = 0; i < instances; i += 1) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
