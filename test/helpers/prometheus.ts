@@ -62,7 +62,7 @@ export async function startPrometheus(targets: ScrapeTarget[]): Promise<RunningP
   );
   writeFileSync(
     path.join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs.join('')}`,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:${jobs.length === 0 ? ' []' : ''}\n${jobs.join('')}`,
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
