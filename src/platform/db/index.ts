@@ -8,8 +8,8 @@ import { openPostgres } from './postgres.js';
 export type { Database, PoolUse, Queryable, QueryResult, ReplicaState, Row, Session } from './database.js';
 export { isConnectionError, PgErrorCode, pgConstraint, pgErrorCode } from './database.js';
 export { migrate } from './migrator.js';
-export { readContext } from './read-context.js';
 export { observeDatabase, type PoolName, type QueryObserver } from './observed.js';
+export { readContext } from './read-context.js';
 
 /**
  * PostgreSQL when DATABASE_URL is set, reading from DATABASE_REPLICA_URLS while they are healthy (users' write

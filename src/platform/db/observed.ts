@@ -44,6 +44,8 @@ export function observeDatabase(db: Database, observer: QueryObserver): Database
     exec: (sql) => timed('primary', () => db.exec(sql)),
     withLock: (lockId, fn) => db.withLock(lockId, (session) => fn(wrapSession(session))),
     listen: (channel, onNotify) => db.listen(channel, onNotify),
+    fenceWrite: (userId) => db.fenceWrite(userId),
+    replicas: () => db.replicas(),
     poolUse: db.poolUse?.bind(db),
     close: () => db.close(),
   };

@@ -76,13 +76,18 @@ export const dbPoolConnections = new Gauge({
   },
 });
 
-/** Seconds a replica's replayed data is behind the primary; set by the code that routes reads to replicas. */
+/** Seconds each replica's replayed data is behind the primary, as the replica router last measured it. */
 export const dbReplicaLag = new Gauge({
   name: 'bazaar_db_replica_lag_seconds',
   help: 'Replication lag of each read replica in seconds',
   labelNames: ['replica'] as const,
   aggregator: 'max',
   registers: [registry],
+  collect() {
+    for (const replica of scrapeDatabase?.replicas() ?? []) {
+      if (replica.lagMs !== null) this.set({ replica: replica.name }, replica.lagMs / 1000);
+    }
+  },
 });
 
 // ---- Cache ----
