@@ -88,6 +88,31 @@ forEachEngine('request logs', (ctx) => {
     }
   });
 
+  it('keeps them out after a real registration, login and authenticated request', async () => {
+    const password = 'real-route-secret-9137';
+    const name = `logs${Date.now()}`;
+    const registered = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/register/',
+      payload: { username: name, email: `${name}@example.com`, password },
+    });
+    assert.equal(registered.statusCode, 201, registered.body);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { username: name, password },
+    });
+    assert.equal(login.statusCode, 200, login.body);
+    const { access, refresh } = login.json() as { access: string; refresh: string };
+    const me = await t.app.inject({ url: '/api/auth/me/', headers: { authorization: `Bearer ${access}` } });
+    assert.equal(me.statusCode, 200);
+    const text = lines.join('\n');
+    assert.match(text, /"route":"\/api\/auth\/login\/"/);
+    for (const secret of [password, access, refresh, 'Bearer']) {
+      assert.ok(!text.includes(secret), `a log line holds ${secret.slice(0, 12)}...`);
+    }
+  });
+
   it('writes one request line with request id, user id, route, status and duration', async () => {
     const token = t.tokenFor({ id: userId, role: 'customer' });
     const before = lines.length;
