@@ -22,7 +22,7 @@ import { createUsersService } from './modules/users/service.js';
 import { wishlistRoutes } from './modules/wishlist/routes.js';
 import { createWishlistService } from './modules/wishlist/service.js';
 import { closeRedis, connectRedis, createRedis } from './platform/cache/redis.js';
-import type { Database } from './platform/db/index.js';
+import { type Database, observeDatabase } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
 import { purgeIdempotencyKeys } from './platform/http/idempotency.js';
@@ -36,6 +36,8 @@ import { createJobRegistry } from './platform/jobs/registry.js';
 import { jobAdminRoutes } from './platform/jobs/routes.js';
 import { registerMailJob } from './platform/mail/mail-job.js';
 import { createMailer } from './platform/mail/mailer.js';
+import { metricsPlugin } from './platform/observability/http-metrics.js';
+import { databaseObserver } from './platform/observability/metrics.js';
 import { mediaRoutes } from './platform/storage/serve-media.js';
 
 export const VERSION: string = JSON.parse(
@@ -50,7 +52,7 @@ export interface AppDeps {
 }
 
 /** The composition root: platform pieces first, then each module with the services it may call. */
-export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Promise<HttpServer> {
+export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps): Promise<HttpServer> {
   const app = await createHttpServer({
     logger,
     publicUrl: config.publicUrl,
@@ -58,6 +60,9 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
     trustProxy: config.trustProxy,
   });
   installDrain(app);
+  // Every statement of every module is timed for /metrics.
+  const db = observeDatabase(rawDb, databaseObserver);
+  await app.register(metricsPlugin, { db });
 
   const redis = config.redisUrl === null ? null : createRedis(config.redisUrl, 'app', logger);
   if (redis !== null && !(await connectRedis(redis))) {

@@ -36,6 +36,8 @@ export interface Config {
   rateLimitFactor: number;
   /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; empty trusts none. */
   trustProxy: string[];
+  /** Port of /metrics for processes that serve no API (`bazaar worker`); API processes answer on PORT. */
+  metricsPort: number;
 }
 
 export class ConfigError extends Error {
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: corsOrigins.map((origin) => origin.replace(/\/$/, '')),
     rateLimitFactor,
     trustProxy,
+    metricsPort: parseInteger(env, 'METRICS_PORT', 9464, 0, 65535),
   };
 }
 

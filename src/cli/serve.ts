@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
+import { serveClusterMetrics } from '../platform/observability/cluster.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
 import { startJobTransport } from './worker.js';
@@ -68,6 +69,7 @@ async function serveOne(): Promise<void> {
 function serveCluster(instances: number): void {
   let stopping = false;
   const fork = () => cluster.fork();
+  serveClusterMetrics();
   for (let i = 0; i < instances; i += 1) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

@@ -9,6 +9,7 @@ describe('configuration', () => {
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.databaseUrl, null);
     assert.equal(config.rateLimitFactor, 1);
+    assert.equal(config.metricsPort, 9464);
     assert.equal(config.publicUrl, 'http://127.0.0.1:3000');
   });
 
@@ -29,6 +30,7 @@ describe('configuration', () => {
     [{ RATE_LIMIT_FACTOR: '-1' }, 'RATE_LIMIT_FACTOR'],
     [{ RATE_LIMIT_FACTOR: 'fast' }, 'RATE_LIMIT_FACTOR'],
     [{ PUBLIC_URL: 'shop.example' }, 'PUBLIC_URL'],
+    [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
   ];
   for (const [env, variable] of bad) {
     it(`stops on a malformed ${variable} with one line naming it`, () => {

@@ -28,6 +28,15 @@ export interface ReplicaState {
   usable: boolean;
 }
 
+export interface PoolUse {
+  pool: string;
+  busy: number;
+  idle: number;
+  /** Callers waiting for a connection: above zero, the pool is the bottleneck. */
+  waiting: number;
+  max: number;
+}
+
 export interface Database extends Queryable {
   readonly engine: Engine;
   /**
@@ -56,6 +65,8 @@ export interface Database extends Queryable {
   withLock<T>(lockId: number, fn: (session: Session) => Promise<T>): Promise<T>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Connection-pool use, read by /metrics at scrape time; absent on PGlite (one connection, no pool). */
+  readonly poolUse?: () => PoolUse[];
   /** How many statements this handle sent: tests use it to prove that a page's query count is fixed. */
   readonly stats: { queries: number; replicaReads: number };
   close(): Promise<void>;

@@ -194,6 +194,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
           await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
         }
       }),
+    poolUse: () => [
+      {
+        pool: 'primary',
+        busy: primary.totalCount - primary.idleCount,
+        idle: primary.idleCount,
+        waiting: primary.waitingCount,
+        max: primary.options.max,
+      },
+    ],
     listen: async (channel, onNotify) => {
       const client = new pg.Client({ connectionString: options.url, application_name: 'bazaar-listen' });
       client.on('error', () => {});

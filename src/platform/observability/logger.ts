@@ -1,25 +1,38 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../../config.js';
 
-/** Paths whose values never reach a log line: credentials in headers and in bodies. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  '*.password',
-  '*.current_password',
-  '*.new_password',
-  '*.token',
-  '*.refresh',
-  '*.access',
-  '*.payment_token',
+/** Keys whose values never reach a log line: credentials in headers, bodies and tokens. */
+const SECRET_KEYS = [
+  'authorization',
+  'cookie',
+  'password',
+  'current_password',
+  'new_password',
+  'token',
+  'refresh',
+  'access',
+  'payment_token',
 ];
 
-/** JSON lines for machines; readable lines when a person watches a terminal. */
-export function createLogger(level: LogLevel, pretty = process.stdout.isTTY === true): Logger {
+/**
+ * Each secret key at the top of a log object and one or two levels down (`{ body: { password } }`,
+ * `{ request: { headers: { authorization } } }`): pino compiles these paths once.
+ */
+export const REDACTED_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
+
+/**
+ * JSON lines for machines; readable lines (pino-pretty) when a person watches a terminal. Every request line
+ * (see http/server.ts) carries reqId, method, route, status, ms and user. `destination` is for tests.
+ */
+export function createLogger(
+  level: LogLevel,
+  pretty = process.stdout.isTTY === true,
+  destination?: DestinationStream,
+): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  if (destination) return pino(options, destination);
   return pino({
-    level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    ...options,
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
   });
 }

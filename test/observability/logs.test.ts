@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, it } from 'node:test';
+import { Type } from '@sinclair/typebox';
+import { createLogger } from '../../src/platform/observability/logger.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { forEachEngine } from '../helpers/engines.js';
+import { insertUser } from '../helpers/fixtures.js';
+
+const PASSWORD = 'correct-horse-battery-staple-42';
+const REFRESH = 'refresh-7f3a9c2e5b1d4f6a8c0e2b4d6f8a0c2e';
+
+function collectingLogger(level: 'info' | 'warn' = 'info') {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line: string) => line !== ''),
+      );
+      done();
+    },
+  });
+  return { lines, logger: createLogger(level, false, sink) };
+}
+
+forEachEngine('request logs', (ctx) => {
+  let t: TestApp;
+  let lines: string[];
+  let userId: number;
+
+  before(async () => {
+    userId = (await insertUser(ctx.db)).id;
+    const collected = collectingLogger();
+    lines = collected.lines;
+    t = await buildTestApp(ctx.db, {
+      logger: collected.logger,
+      // Handlers that log carelessly, as a hurried developer might: the logger must still keep secrets out.
+      extend: (app) => {
+        app.post(
+          '/test/login/',
+          {
+            schema: {
+              body: Type.Object(
+                { email: Type.String(), password: Type.String() },
+                { additionalProperties: false },
+              ),
+            },
+          },
+          async (request) => {
+            request.log.info({ body: request.body }, 'login attempt');
+            const answer = { access: t.tokenFor({ id: userId, role: 'customer' }), refresh: REFRESH };
+            request.log.info({ answer }, 'login answer');
+            return answer;
+          },
+        );
+        app.get('/test/me/', { config: { auth: 'customer' } }, async (request) => {
+          request.log.info({ headers: request.headers }, 'who is asking');
+          request.log.info({ request: { headers: request.headers } }, 'nested headers');
+          return { id: request.user?.id };
+        });
+      },
+    });
+  });
+  after(() => t.close());
+
+  it('keeps passwords, tokens and the authorization header out of every line', async () => {
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/test/login/',
+      payload: { email: 'someone@example.com', password: PASSWORD },
+    });
+    assert.equal(login.statusCode, 200);
+    const { access } = login.json() as { access: string };
+    const me = await t.app.inject({
+      url: '/test/me/',
+      headers: { authorization: `Bearer ${access}`, cookie: `session=${REFRESH}` },
+    });
+    assert.equal(me.statusCode, 200);
+
+    const text = lines.join('\n');
+    assert.match(text, /login attempt/, 'the careless lines were written');
+    assert.match(text, /\[redacted\]/);
+    for (const secret of [PASSWORD, access, REFRESH, 'Bearer']) {
+      assert.ok(!text.includes(secret), `a log line holds ${secret.slice(0, 12)}...`);
+    }
+  });
+
+  it('keeps them out after a real registration, login and authenticated request', async () => {
+    const password = 'real-route-secret-9137';
+    const name = `logs${Date.now()}`;
+    const registered = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/register/',
+      payload: { username: name, email: `${name}@example.com`, password },
+    });
+    assert.equal(registered.statusCode, 201, registered.body);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { username: name, password },
+    });
+    assert.equal(login.statusCode, 200, login.body);
+    const { access, refresh } = login.json() as { access: string; refresh: string };
+    const me = await t.app.inject({ url: '/api/auth/me/', headers: { authorization: `Bearer ${access}` } });
+    assert.equal(me.statusCode, 200);
+    const text = lines.join('\n');
+    assert.match(text, /"route":"\/api\/auth\/login\/"/);
+    for (const secret of [password, access, refresh, 'Bearer']) {
+      assert.ok(!text.includes(secret), `a log line holds ${secret.slice(0, 12)}...`);
+    }
+  });
+
+  it('writes one request line with request id, user id, route, status and duration', async () => {
+    const token = t.tokenFor({ id: userId, role: 'customer' });
+    const before = lines.length;
+    const res = await t.app.inject({
+      url: '/test/me/',
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-logs-1' },
+    });
+    assert.equal(res.statusCode, 200);
+    const requestLines = lines
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'request');
+    assert.equal(requestLines.length, 1);
+    const line = requestLines[0] as Record<string, unknown>;
+    assert.equal(line.reqId, 'req-logs-1');
+    assert.equal(line.user, userId);
+    assert.equal(line.route, '/test/me/');
+    assert.equal(line.method, 'GET');
+    assert.equal(line.status, 200);
+    assert.equal(typeof line.ms, 'number');
+    assert.equal(line.level, 30);
+  });
+
+  it('logs an unknown route as unmatched, without the raw URL as its route', async () => {
+    const before = lines.length;
+    await t.app.inject('/api/no-such-route/12345');
+    const line = lines
+      .slice(before)
+      .map((item) => JSON.parse(item) as Record<string, unknown>)
+      .find((item) => item.msg === 'request');
+    assert.equal(line?.route, 'unmatched');
+    assert.equal(line?.status, 404);
+  });
+
+  it('drops request lines below the configured level', async () => {
+    const { lines, logger } = collectingLogger('warn');
+    const t = await buildTestApp(ctx.db, { logger });
+    try {
+      assert.equal((await t.app.inject('/api/categories/')).statusCode, 200);
+      assert.equal(lines.filter((line) => line.includes('"msg":"request"')).length, 0);
+      logger.warn('still written');
+      assert.equal(lines.length, 1);
+    } finally {
+      await t.close();
+    }
+  });
+});
