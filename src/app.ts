@@ -7,11 +7,14 @@ import { reviewRoutes } from './modules/reviews/routes.js';
 import { createReviewsService } from './modules/reviews/service.js';
 import { wishlistRoutes } from './modules/wishlist/routes.js';
 import { createWishlistService } from './modules/wishlist/service.js';
+import { reportsRoutes } from './modules/reports/routes.js';
+import { createReportsService } from './modules/reports/service.js';
 import type { Database } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { installDrain } from './platform/http/shutdown.js';
+import { webPlugin } from './platform/http/web.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -44,5 +47,7 @@ export async function buildApp({ config, db, logger, jwtSecret }: AppDeps): Prom
   await app.register(catalogRoutes, { catalog });
   await app.register(reviewRoutes, { reviews: createReviewsService({ db, catalog }) });
   await app.register(wishlistRoutes, { wishlist: createWishlistService({ db, catalog }) });
+  await app.register(reportsRoutes, { reports: createReportsService({ db }) });
+  await app.register(webPlugin);
   return app;
 }
