@@ -47,7 +47,7 @@ export async function topProducts(db: Queryable, days: number, limit: number): P
        JOIN orders o ON o.id = i.order_id
        JOIN products p ON p.id = i.product_id
       WHERE ${SOLD}
-        AND o.created_at >= (now() AT TIME ZONE 'UTC')::date - ($1::int - 1)
+        AND o.created_at >= ((now() AT TIME ZONE 'UTC')::date - ($1::int - 1))::timestamp AT TIME ZONE 'UTC'
       GROUP BY i.product_id, p.name
       ORDER BY sum(i.price * i.quantity) DESC, i.product_id
       LIMIT $2`,
