@@ -42,12 +42,18 @@ export function asApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError(0, 'Error', String(error));
 }
 
-/** Sets the document title and moves focus to the page heading, so screen readers announce the new page. */
+let firstPage = true;
+
+/**
+ * Sets the document title and, after an in-app navigation, moves focus to the page heading so screen readers
+ * announce the new page. The first page keeps the browser's own focus, so Tab reaches the skip link first.
+ */
 export function usePage(title: string) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Bazaar`;
-    heading.current?.focus({ preventScroll: true });
+    if (firstPage) firstPage = false;
+    else heading.current?.focus({ preventScroll: true });
   }, [title]);
   return heading;
 }
