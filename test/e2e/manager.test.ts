@@ -124,7 +124,7 @@ describe('manager creates a product with a picture (Chromium)', () => {
     await shop.getByRole('searchbox', { name: 'Search products' }).fill(name);
     await shop.getByRole('button', { name: 'Search' }).click();
     const card = shop.getByRole('list', { name: 'Products' }).getByRole('listitem').filter({ hasText: name });
-    const picture = card.getByRole('img', { name });
+    const picture = card.locator('img.thumb');
     await picture.waitFor();
     await shop.waitForFunction((alt) => {
       const img = document.querySelector(`img[alt="${alt}"]`) as HTMLImageElement | null;

@@ -133,10 +133,37 @@ export function Stars({ average, count }: { average: number; count: number }) {
   );
 }
 
-/** The 268x200 thumbnail, or a neutral box of the same size while there is none. */
-export function Thumbnail({ src, alt }: { src: string | null; alt: string }) {
-  if (!src) return <div class="thumb placeholder" role="img" aria-label={`${alt}: no picture yet`} />;
-  return <img class="thumb" src={src} alt={alt} width={268} height={200} loading="lazy" decoding="async" />;
+/**
+ * The 268x200 thumbnail, or a neutral box of the same size while there is none. Beside the product's name
+ * (in a card's link) it is decorative, so the link is announced by the name alone.
+ */
+export function Thumbnail({
+  src,
+  alt,
+  decorative = false,
+}: {
+  src: string | null;
+  alt: string;
+  decorative?: boolean;
+}) {
+  if (!src) {
+    return decorative ? (
+      <div class="thumb placeholder" aria-hidden="true" />
+    ) : (
+      <div class="thumb placeholder" role="img" aria-label={`${alt}: no picture yet`} />
+    );
+  }
+  return (
+    <img
+      class="thumb"
+      src={src}
+      alt={decorative ? '' : alt}
+      width={268}
+      height={200}
+      loading="lazy"
+      decoding="async"
+    />
+  );
 }
 
 export function formatDate(iso: string): string {

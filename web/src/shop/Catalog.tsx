@@ -135,7 +135,7 @@ export function ProductCard({ product }: { product: ProductSummary }) {
   return (
     <li class="card">
       <Link href={`/products/${product.id}`} class="card-link">
-        <Thumbnail src={product.thumbnail_url} alt={product.name} />
+        <Thumbnail src={product.thumbnail_url} alt={product.name} decorative />
         <span class="card-name">{product.name}</span>
       </Link>
       <span class="card-meta">
