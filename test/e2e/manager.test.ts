@@ -126,10 +126,11 @@ describe('manager creates a product with a picture (Chromium)', () => {
     const card = shop.getByRole('list', { name: 'Products' }).getByRole('listitem').filter({ hasText: name });
     const picture = card.locator('img.thumb');
     await picture.waitFor();
-    await shop.waitForFunction((alt) => {
-      const img = document.querySelector(`img[alt="${alt}"]`) as HTMLImageElement | null;
-      return img?.complete === true && img.naturalWidth > 0;
-    }, name);
+    await picture.scrollIntoViewIfNeeded();
+    await shop.waitForFunction(
+      (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0,
+      await picture.elementHandle(),
+    );
     const size = await picture.evaluate((img) => [
       (img as HTMLImageElement).naturalWidth,
       (img as HTMLImageElement).naturalHeight,
