@@ -5,17 +5,20 @@ import type { Stats } from '../types';
 import { ErrorNote, Loading, Money, PageTitle, useLoad } from '../ui';
 import { BarChart, LineChart } from './charts';
 
+const LOW_STOCK_SHOWN = 10;
+
 /** Chart heights only: the figures shown as text stay the exact decimal strings from the API. */
 const money = (v: number) => `$${v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0)}`;
 
 export function DashboardPage() {
   const [days, setDays] = useState('30');
+  const [allLowStock, setAllLowStock] = useState(false);
   const stats = useLoad(`stats-${days}`, () => get<Stats>(`/api/admin/stats/?days=${days}&top=8`));
   const data = stats.data;
   return (
     <section>
       <PageTitle title="Dashboard" />
-      <div class="field inline-form">
+      <div class="inline-form">
         <label for="days">Period</label>
         <select id="days" value={days} onChange={(event) => setDays(event.currentTarget.value)}>
           <option value="7">Last 7 days</option>
@@ -39,7 +42,8 @@ export function DashboardPage() {
               </span>
             </p>
             <p>
-              <span class="kpi-label">Low stock</span> <span class="kpi">{data.low_stock.length}</span>
+              <span class="kpi-label">Low stock</span>{' '}
+              <span class="kpi">{data.low_stock.length >= 50 ? '50+' : data.low_stock.length}</span>
             </p>
           </div>
           <div class="panels">
@@ -77,7 +81,7 @@ export function DashboardPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {data.low_stock.map((p) => (
+                  {(allLowStock ? data.low_stock : data.low_stock.slice(0, LOW_STOCK_SHOWN)).map((p) => (
                     <tr key={p.id}>
                       <td>
                         <Link href={`/manage/products/${p.id}`}>{p.name}</Link>
@@ -87,6 +91,16 @@ export function DashboardPage() {
                   ))}
                 </tbody>
               </table>
+            )}
+            {data.low_stock.length > LOW_STOCK_SHOWN && (
+              <button
+                type="button"
+                class="secondary"
+                aria-expanded={allLowStock}
+                onClick={() => setAllLowStock(!allLowStock)}
+              >
+                {allLowStock ? 'Show fewer' : `Show all ${data.low_stock.length}`}
+              </button>
             )}
           </section>
         </>

@@ -7,7 +7,7 @@ export interface Point {
 
 const W = 640;
 const H = 220;
-const PAD = { top: 12, right: 12, bottom: 28, left: 56 };
+const PAD = { top: 12, right: 24, bottom: 28, left: 56 };
 
 function ticks(max: number): number[] {
   if (max <= 0) return [0];
