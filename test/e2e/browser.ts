@@ -34,6 +34,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
       '--disable-sync',
     ],
   });
+  // Fail a missing element in 15 s rather than Playwright's 30: waits that need longer say so.
+  context.setDefaultTimeout(15_000);
   return {
     context,
     close: async () => {

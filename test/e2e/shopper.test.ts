@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, pageErrors, screenshot, type TestBrowser } from './browser.js';
@@ -10,6 +12,23 @@ interface Summary {
   stock_quantity: number;
 }
 
+/** The path and query of the reset link in the .eml written for `to` (quoted-printable undone). */
+async function mailedResetLink(dataDir: string, to: string): Promise<string> {
+  const folder = path.join(dataDir, 'mail');
+  for (let i = 0; i < 60; i += 1) {
+    const files = existsSync(folder) ? readdirSync(folder) : [];
+    for (const file of files) {
+      const text = readFileSync(path.join(folder, file), 'utf8')
+        .replace(/=\r?\n/g, '')
+        .replace(/=3D/g, '=');
+      const link = /https?:\/\/[^/\s]+(\/reset-password\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
+      if (text.includes(to) && link) return link;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`no password reset mail for ${to} in ${folder}`);
+}
+
 // A shopper's whole journey through the storefront, against the real API: register, search, cart, checkout
 // with the test cards, and the order's live status.
 describe('shopper journey (Chromium)', () => {
@@ -18,6 +37,7 @@ describe('shopper journey (Chromium)', () => {
   let page: Page;
   let errors: Error[];
   let products: Summary[];
+  const name = `shopper${Date.now().toString(36)}`;
 
   before(async () => {
     [bazaar, browser] = await Promise.all([startBazaar(), launchBrowser()]);
@@ -61,7 +81,6 @@ describe('shopper journey (Chromium)', () => {
   }
 
   it('registers a new account and is signed in', async () => {
-    const name = `shopper${Date.now().toString(36)}`;
     await page.goto(`${bazaar.url}/register`);
     await page.getByLabel('Username').fill(name);
     await page.getByLabel('Email').fill(`${name}@example.com`);
@@ -123,6 +142,44 @@ describe('shopper journey (Chromium)', () => {
     await page.getByRole('link', { name: 'Log in' }).waitFor();
     await page.reload();
     await page.getByRole('link', { name: 'Log in' }).waitFor();
+  });
+
+  it('reviews a product and saves another to the wishlist', async () => {
+    const [first, second] = products as [Summary, Summary];
+    await page.goto(`${bazaar.url}/login`);
+    await page.getByLabel('Username or email').fill(name);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: `Log out ${name}` }).waitFor();
+    await page.goto(`${bazaar.url}/products/${first.id}`);
+    await page.getByLabel('Rating').selectOption('4');
+    await page.getByLabel('Comment').fill('Sturdy and well made.');
+    await page.getByRole('button', { name: 'Publish review' }).click();
+    await page.getByText('Sturdy and well made.').waitFor();
+    await page.getByRole('img', { name: 'Rated 4.0 out of 5 by 1' }).first().waitFor();
+    await page.goto(`${bazaar.url}/products/${second.id}`);
+    await page.getByRole('button', { name: 'Add to wishlist' }).click();
+    await page.getByText('Saved to your wishlist.').waitFor();
+    await page.getByRole('link', { name: 'Wishlist' }).click();
+    await page.getByRole('link', { name: second.name }).waitFor();
+  });
+
+  it('resets a forgotten password with the mailed link and logs in with the new one', async () => {
+    await page.getByRole('button', { name: `Log out ${name}` }).click();
+    await page.goto(`${bazaar.url}/password-reset`);
+    await page.getByLabel('Email').fill(`${name}@example.com`);
+    await page.getByRole('button', { name: 'Send the reset link' }).click();
+    await page.getByText(/a reset link is on its way/).waitFor();
+    const link = await mailedResetLink(bazaar.dataDir, `${name}@example.com`);
+    await page.goto(`${bazaar.url}${link}`);
+    await page.getByLabel('New password').fill('a brand new secret');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Password changed' }).waitFor();
+    await page.goto(`${bazaar.url}/login`);
+    await page.getByLabel('Username or email').fill(`${name}@example.com`);
+    await page.getByLabel('Password').fill('a brand new secret');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: `Log out ${name}` }).waitFor();
   });
 
   it('ran without an uncaught error in the page', () => {

@@ -29,6 +29,7 @@ forEachEngine('web app serving', (ctx) => {
       '/manage',
       '/manage/products/7',
       '/login?next=/cart',
+      '/reset-password?token=abc',
     ];
     for (const url of urls) {
       const res = await get(url, { accept: 'text/html' });

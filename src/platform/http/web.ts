@@ -23,7 +23,8 @@ export const CLIENT_ROUTES = [
   '/login',
   '/register',
   '/password-reset',
-  '/password-reset/confirm',
+  // The link in the password reset mail.
+  '/reset-password',
   '/manage',
   '/manage/*',
 ];

@@ -129,7 +129,7 @@ export function ResetRequestPage() {
         </>
       )}
       <p>
-        Have a token? <Link href="/password-reset/confirm">Choose a new password</Link>
+        Have a token? <Link href="/reset-password">Choose a new password</Link>
       </p>
     </form>
   );

@@ -32,7 +32,7 @@ function Page() {
       return <RegisterPage />;
     case '/password-reset':
       return <ResetRequestPage />;
-    case '/password-reset/confirm':
+    case '/reset-password':
       return <ResetConfirmPage token={params.get('token') ?? ''} />;
     default:
       return (
