@@ -49,9 +49,7 @@ export interface Review {
   rating: number;
   comment: string;
   created_at: string;
-  user_id?: number;
-  username?: string;
-  user?: { id: number; username?: string };
+  user_id: number;
 }
 
 export interface CartItem {
@@ -61,8 +59,8 @@ export interface CartItem {
     id: number;
     name: string;
     price: string;
-    stock_quantity?: number;
-    thumbnail_url?: string | null;
+    stock_quantity: number;
+    available: boolean;
   };
   quantity: number;
   line_total: string;
@@ -85,10 +83,10 @@ export interface Payment {
 export interface OrderItem {
   id?: number;
   product_id: number;
-  product?: { id: number; name: string };
-  name?: string;
+  product_name: string;
   quantity: number;
   price: string;
+  line_total?: string;
 }
 
 export interface Order {

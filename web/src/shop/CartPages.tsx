@@ -59,6 +59,9 @@ export function CartPage() {
                 <tr key={item.id}>
                   <td>
                     <Link href={`/products/${item.product_id}`}>{item.product.name}</Link>
+                    {!item.product.available && (
+                      <span class="badge out"> No longer sold: remove it to check out</span>
+                    )}
                   </td>
                   <td>
                     <Money amount={item.product.price} />

@@ -115,11 +115,8 @@ export function OrderPage({ id }: { id: number }) {
       <ul class="summary">
         {order.items?.map((item) => (
           <li key={item.product_id}>
-            {item.quantity} ×{' '}
-            <Link href={`/products/${item.product_id}`}>
-              {item.product?.name ?? item.name ?? `Product ${item.product_id}`}
-            </Link>{' '}
-            at <Money amount={item.price} />
+            {item.quantity} × <Link href={`/products/${item.product_id}`}>{item.product_name}</Link> at{' '}
+            <Money amount={item.price} />
           </li>
         ))}
       </ul>

@@ -49,10 +49,6 @@ function Gallery({ product }: { product: Product }) {
   );
 }
 
-function reviewer(review: Review): string {
-  return review.user?.username ?? review.username ?? 'A customer';
-}
-
 function Reviews({ productId, onChange }: { productId: number; onChange: () => void }) {
   const user = useUser();
   const reviews = useLoad(`reviews-${productId}`, () =>
@@ -85,7 +81,8 @@ function Reviews({ productId, onChange }: { productId: number; onChange: () => v
       <ul class="review-list">
         {reviews.data?.items.map((review) => (
           <li key={review.id}>
-            <Stars average={review.rating} count={1} /> <strong>{reviewer(review)}</strong>{' '}
+            <Stars average={review.rating} count={1} />{' '}
+            <strong>{review.user_id === user?.id ? 'You' : 'A customer'}</strong>{' '}
             <time dateTime={review.created_at}>{formatDate(review.created_at)}</time>
             {review.comment && <p>{review.comment}</p>}
           </li>

@@ -10,7 +10,9 @@ interface Wishlist {
 
 export function WishlistPage() {
   const user = useUser();
-  const wishlist = useLoad(user ? `wishlist-${user.id}` : null, () => get<Wishlist>('/api/wishlist/'));
+  const wishlist = useLoad(user ? `wishlist-${user.id}` : null, () =>
+    get<Wishlist>('/api/wishlist/?limit=100'),
+  );
   const [error, setError] = useState<ApiError | null>(null);
   if (!user)
     return (
