@@ -111,7 +111,9 @@ async function send(method: string, path: string, options: RequestOptions): Prom
 
 export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   let res = await send(method, path, options);
-  if (res.status === 401 && localStorage.getItem(REFRESH_KEY) && (await refreshAccess())) {
+  // A 401 from /api/auth/ (a wrong password, say) is the answer itself, not an expired access token.
+  const retryable = !path.startsWith('/api/auth/') || path.startsWith('/api/auth/me');
+  if (res.status === 401 && retryable && localStorage.getItem(REFRESH_KEY) && (await refreshAccess())) {
     res = await send(method, path, options);
   }
   if (res.status === 204) return undefined as T;
