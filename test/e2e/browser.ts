@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -70,4 +71,22 @@ export function pageErrors(page: Page): Error[] {
   const errors: Error[] = [];
   page.on('pageerror', (error) => errors.push(error));
   return errors;
+}
+
+/**
+ * Steps of one journey, each a test: once a step fails, the later ones fail at once (naming it) instead of
+ * waiting out their timeouts on a page that never got where they start.
+ */
+export function journey(): (name: string, fn: () => Promise<void>) => void {
+  let failed: string | null = null;
+  return (name, fn) =>
+    it(name, async () => {
+      if (failed !== null) throw new Error(`not run: the earlier step "${failed}" failed`);
+      try {
+        await fn();
+      } catch (error) {
+        failed = name;
+        throw error;
+      }
+    });
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { launchBrowser, pageErrors, screenshot, type TestBrowser } from './browser.js';
+import { journey, launchBrowser, pageErrors, screenshot, type TestBrowser } from './browser.js';
 import { type RunningBazaar, startBazaar } from './server.js';
 
 /** A customer's order through the API, paid with tok_visa: the manager's orders view then has work to do. */
@@ -54,6 +54,7 @@ describe('manager creates a product with a picture (Chromium)', () => {
   let browser: TestBrowser;
   let page: Page;
   let errors: Error[];
+  const step = journey();
   let scratch: string;
   let productId = 0;
   const name = `Aurora Test Teapot ${Date.now().toString(36).toUpperCase()}`;
@@ -70,7 +71,7 @@ describe('manager creates a product with a picture (Chromium)', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('logs in at /manage with the demo manager account and sees the dashboard', async () => {
+  step('logs in at /manage with the demo manager account and sees the dashboard', async () => {
     await page.goto(`${bazaar.url}/manage`);
     await page.getByLabel('Username or email').fill(bazaar.manager.email);
     await page.getByLabel('Password').fill(bazaar.manager.password);
@@ -81,7 +82,7 @@ describe('manager creates a product with a picture (Chromium)', () => {
     await screenshot(page, 'manage-dashboard');
   });
 
-  it('creates a product', async () => {
+  step('creates a product', async () => {
     await page.getByRole('link', { name: 'Products', exact: true }).click();
     await page.getByRole('link', { name: 'New product' }).click();
     await page.getByRole('heading', { level: 1, name: 'New product' }).waitFor();
@@ -98,7 +99,7 @@ describe('manager creates a product with a picture (Chromium)', () => {
     await page.getByRole('heading', { level: 1, name: `Edit ${name}` }).waitFor();
   });
 
-  it('uploads a picture and waits for its 268x200 thumbnail', async () => {
+  step('uploads a picture and waits for its 268x200 thumbnail', async () => {
     const file = path.join(scratch, 'teapot.png');
     const png = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#c05a1a' } })
       .png()
@@ -116,7 +117,7 @@ describe('manager creates a product with a picture (Chromium)', () => {
     await screenshot(page, 'manage-product');
   });
 
-  it('lets a shopper find the product with its 268x200 picture', async () => {
+  step('lets a shopper find the product with its 268x200 picture', async () => {
     // Another browser profile: the shopper is nobody's session, just a visitor.
     const visitor = await launchBrowser();
     const shop = await visitor.context.newPage();
@@ -144,7 +145,7 @@ describe('manager creates a product with a picture (Chromium)', () => {
     await visitor.close();
   });
 
-  it('moves a paid order to shipped, then delivered, from the orders view', async () => {
+  step('moves a paid order to shipped, then delivered, from the orders view', async () => {
     const orderId = await placePaidOrder(bazaar.url, productId);
     await page.getByRole('link', { name: 'Orders', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Orders' }).waitFor();

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, pageErrors, screenshot, type TestBrowser } from './browser.js';
+import { journey, launchBrowser, pageErrors, screenshot, type TestBrowser } from './browser.js';
 import { type RunningBazaar, startBazaar } from './server.js';
 
 interface Summary {
@@ -36,6 +36,7 @@ describe('shopper journey (Chromium)', () => {
   let browser: TestBrowser;
   let page: Page;
   let errors: Error[];
+  const step = journey();
   let products: Summary[];
   const name = `shopper${Date.now().toString(36)}`;
 
@@ -80,7 +81,7 @@ describe('shopper journey (Chromium)', () => {
     return Number(/\/orders\/(\d+)$/.exec(page.url())?.[1]);
   }
 
-  it('registers a new account and is signed in', async () => {
+  step('registers a new account and is signed in', async () => {
     await page.goto(`${bazaar.url}/register`);
     await page.getByLabel('Username').fill(name);
     await page.getByLabel('Email').fill(`${name}@example.com`);
@@ -89,7 +90,7 @@ describe('shopper journey (Chromium)', () => {
     await page.getByRole('button', { name: `Log out ${name}` }).waitFor();
   });
 
-  it('searches, adds two products to the cart and sees both lines with the total', async () => {
+  step('searches, adds two products to the cart and sees both lines with the total', async () => {
     await findAndAdd(products[0] as Summary, 2);
     await findAndAdd(products[1] as Summary, 1);
     await page.getByRole('link', { name: 'Cart, 3 items' }).click();
@@ -100,7 +101,7 @@ describe('shopper journey (Chromium)', () => {
     await screenshot(page, 'storefront-cart');
   });
 
-  it('checks out with tok_visa and watches the order become paid', async () => {
+  step('checks out with tok_visa and watches the order become paid', async () => {
     const before = await stockOf((products[0] as Summary).id);
     const orderId = await checkout('tok_visa');
     await page.getByRole('heading', { level: 1, name: `Order #${orderId}` }).waitFor();
@@ -111,7 +112,7 @@ describe('shopper journey (Chromium)', () => {
     await page.getByRole('link', { name: 'Cart, 0 items' }).waitFor();
   });
 
-  it('shows a tok_declined checkout failing, and the stock comes back', async () => {
+  step('shows a tok_declined checkout failing, and the stock comes back', async () => {
     const product = products[1] as Summary;
     const before = await stockOf(product.id);
     await findAndAdd(product, 2);
@@ -125,7 +126,7 @@ describe('shopper journey (Chromium)', () => {
     assert.equal(await stockOf(product.id), before);
   });
 
-  it('lists the orders with their status', async () => {
+  step('lists the orders with their status', async () => {
     await page.goto(`${bazaar.url}/orders`);
     await page.getByRole('heading', { level: 1, name: 'Your orders' }).waitFor();
     await page.locator('.rows li').nth(1).waitFor();
@@ -134,7 +135,7 @@ describe('shopper journey (Chromium)', () => {
     assert.match(text, /Canceled/);
   });
 
-  it('keeps the session across a reload through the refresh token, and logs out', async () => {
+  step('keeps the session across a reload through the refresh token, and logs out', async () => {
     await page.reload();
     const logout = page.getByRole('button', { name: /^Log out / });
     await logout.waitFor();
@@ -145,7 +146,7 @@ describe('shopper journey (Chromium)', () => {
     await login.waitFor();
   });
 
-  it('reviews a product and saves another to the wishlist', async () => {
+  step('reviews a product and saves another to the wishlist', async () => {
     const [first, second] = products as [Summary, Summary];
     await page.goto(`${bazaar.url}/login`);
     await page.getByLabel('Username or email').fill(name);
@@ -165,7 +166,7 @@ describe('shopper journey (Chromium)', () => {
     await page.getByRole('link', { name: second.name }).waitFor();
   });
 
-  it('resets a forgotten password with the mailed link and logs in with the new one', async () => {
+  step('resets a forgotten password with the mailed link and logs in with the new one', async () => {
     await page.getByRole('button', { name: `Log out ${name}` }).click();
     await page.goto(`${bazaar.url}/password-reset`);
     await page.getByLabel('Email').fill(`${name}@example.com`);
