@@ -66,10 +66,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** Collects uncaught page errors, so a test can assert the app ran without any. */
+/** Collects uncaught page errors and Content Security Policy refusals, so a test can assert there were none. */
 export function pageErrors(page: Page): Error[] {
   const errors: Error[] = [];
   page.on('pageerror', (error) => errors.push(error));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/.test(message.text())) {
+      errors.push(new Error(message.text()));
+    }
+  });
   return errors;
 }
 
