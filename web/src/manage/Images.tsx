@@ -38,7 +38,7 @@ export function ImagesPanel({ product, onChange }: { product: Product; onChange:
   };
 
   return (
-    <section class="panel" aria-labelledby="images-title">
+    <section class="panel images-panel" aria-labelledby="images-title">
       <h2 id="images-title">Pictures</h2>
       {product.images.length === 0 && <p>No picture yet.</p>}
       <ul class="inline images">
