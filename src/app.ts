@@ -15,6 +15,8 @@ import { orderRoutes } from './modules/orders/routes.js';
 import { createOrdersService } from './modules/orders/service.js';
 import { createPaymentsService } from './modules/payments/service.js';
 import { createTestPaymentProvider } from './modules/payments/test-provider.js';
+import { reportsRoutes } from './modules/reports/routes.js';
+import { createReportsService } from './modules/reports/service.js';
 import { reviewRoutes } from './modules/reviews/routes.js';
 import { createReviewsService } from './modules/reviews/service.js';
 import { usersRoutes } from './modules/users/routes.js';
@@ -31,6 +33,7 @@ import { readYourWritesPlugin } from './platform/http/read-your-writes.js';
 import { securityPlugin } from './platform/http/security.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { installDrain } from './platform/http/shutdown.js';
+import { webPlugin } from './platform/http/web.js';
 import { purgeFinishedJobs } from './platform/jobs/outbox.js';
 import { createJobRegistry } from './platform/jobs/registry.js';
 import { jobAdminRoutes } from './platform/jobs/routes.js';
@@ -130,5 +133,7 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   await app.register(orderRoutes, { orders });
   await app.register(jobAdminRoutes, { db });
   await app.register(imageRoutes, { images });
+  await app.register(reportsRoutes, { reports: createReportsService({ db }) });
+  await app.register(webPlugin);
   return app;
 }
