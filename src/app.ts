@@ -6,6 +6,7 @@ import { authRoutes } from './modules/auth/routes.js';
 import { createAuthService } from './modules/auth/service.js';
 import { cartRoutes } from './modules/cart/routes.js';
 import { createCartService } from './modules/cart/service.js';
+import { createCachedCatalog } from './modules/catalog/cached.js';
 import { catalogRoutes } from './modules/catalog/routes.js';
 import { createCatalogService } from './modules/catalog/service.js';
 import { imageRoutes } from './modules/images/routes.js';
@@ -24,6 +25,7 @@ import { createUsersService } from './modules/users/service.js';
 import { wishlistRoutes } from './modules/wishlist/routes.js';
 import { createWishlistService } from './modules/wishlist/service.js';
 import { closeRedis, connectRedis, createRedis } from './platform/cache/redis.js';
+import { createResponseCache } from './platform/cache/response-cache.js';
 import { type Database, observeDatabase } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
 import { healthPlugin } from './platform/http/health.js';
@@ -96,7 +98,12 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   jobs.every('purge idempotency keys', 60 * 60_000, () => purgeIdempotencyKeys(db).then(() => {}));
   jobs.every('purge finished jobs', 60 * 60_000, () => purgeFinishedJobs(db).then(() => {}));
 
-  const catalog = createCatalogService({ db });
+  const { rows } = await db.query<{ namespace: string }>('SELECT namespace FROM cache_namespace');
+  const cache = createResponseCache({ redisUrl: config.redisUrl, namespace: rows[0]?.namespace ?? 'bazaar' });
+  app.decorate('responseCache', cache);
+  app.addHook('onClose', () => cache.close());
+  const catalog = createCatalogService({ db, cache });
+  const cached = createCachedCatalog({ catalog, cache });
   const users = createUsersService({ db });
   const auth = createAuthService({
     db,
@@ -121,7 +128,7 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   registerMailJob(jobs, { db, mailer });
 
   await app.register(mediaRoutes, { root: mediaDir });
-  await app.register(catalogRoutes, { catalog });
+  await app.register(catalogRoutes, { catalog, cached });
   await app.register(reviewRoutes, { reviews: createReviewsService({ db, catalog }) });
   await app.register(wishlistRoutes, { wishlist: createWishlistService({ db, catalog }) });
   await app.register(authRoutes, {

@@ -1,10 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { IdParam, problems } from '../../platform/http/schemas.js';
 import type { HttpServer } from '../../platform/http/server.js';
+import type { CachedCatalog } from './cached.js';
 import * as schemas from './schemas.js';
 import type { CatalogService, ListProductsQuery } from './service.js';
 
-export async function catalogRoutes(app: HttpServer, { catalog }: { catalog: CatalogService }) {
+export async function catalogRoutes(
+  app: HttpServer,
+  { catalog, cached }: { catalog: CatalogService; cached: CachedCatalog },
+) {
   app.get(
     '/api/categories/',
     {
@@ -14,7 +18,7 @@ export async function catalogRoutes(app: HttpServer, { catalog }: { catalog: Cat
         response: { 200: schemas.CategoryList },
       },
     },
-    () => catalog.listCategories(),
+    (request, reply) => cached.categories(request, reply),
   );
 
   app.get(
@@ -27,7 +31,7 @@ export async function catalogRoutes(app: HttpServer, { catalog }: { catalog: Cat
         response: { 200: schemas.CategoryDetail, ...problems(400, 404) },
       },
     },
-    (request) => catalog.getCategory(request.params.id),
+    (request, reply) => cached.category(request, reply, request.params.id),
   );
 
   app.get(
@@ -40,7 +44,7 @@ export async function catalogRoutes(app: HttpServer, { catalog }: { catalog: Cat
         response: { 200: schemas.ProductList, ...problems(400) },
       },
     },
-    (request) => {
+    (request, reply) => {
       const query = request.query;
       const listQuery: ListProductsQuery = {
         sort: query.sort,
@@ -52,7 +56,7 @@ export async function catalogRoutes(app: HttpServer, { catalog }: { catalog: Cat
         maxPrice: query.max_price,
         inStock: query.in_stock,
       };
-      return catalog.listProducts(listQuery);
+      return cached.products(request, reply, listQuery);
     },
   );
 
@@ -66,7 +70,7 @@ export async function catalogRoutes(app: HttpServer, { catalog }: { catalog: Cat
         response: { 200: schemas.Product, ...problems(400, 404) },
       },
     },
-    (request) => catalog.getProduct(request.params.id),
+    (request, reply) => cached.product(request, reply, request.params.id),
   );
 
   const manager = { auth: 'manager' as const };

@@ -1,7 +1,9 @@
+import type { ResponseCache } from '../../platform/cache/response-cache.js';
 import type { Database } from '../../platform/db/index.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { AppError } from '../../platform/http/errors.js';
 import { mediaUrl } from '../../platform/storage/media.js';
+import { CATALOG_DEPS } from './cache-keys.js';
 import * as categories from './category-repo.js';
 import * as repo from './repo.js';
 import { type CategoryInput, createCatalogWrites, type ProductInput, requireCategory } from './writes.js';
@@ -53,9 +55,36 @@ function productView(row: repo.ProductDetailRow) {
   };
 }
 
-export function createCatalogService({ db }: { db: Database }) {
+/** Without a cache (command-line tools), invalidation has nothing to do. */
+export function createCatalogService({ db, cache }: { db: Database; cache?: ResponseCache }) {
   const writes = createCatalogWrites(db);
+  const invalidate = (deps: string[]) => cache?.invalidate(deps) ?? Promise.resolve();
+  /** Runs a committed write, then drops the cached answers it changed (invalidation never throws). */
+  const thenInvalidate = async <T>(write: Promise<T>, deps: string[]): Promise<T> => {
+    const result = await write;
+    await invalidate(deps);
+    return result;
+  };
+  const productDeps = (id: number) => [CATALOG_DEPS.productLists, CATALOG_DEPS.product(id)];
   return {
+    /**
+     * Call after the write commits. Products changed in what lists show (name, price, rating, images, deleted):
+     * their details and every list page.
+     */
+    invalidateProducts(ids: readonly number[]) {
+      return invalidate([CATALOG_DEPS.productLists, ...ids.map(CATALOG_DEPS.product)]);
+    },
+
+    /** Call after an order took or returned stock: the details; list pages catch up within LIST_TTL_MS. */
+    invalidateStock(ids: readonly number[]) {
+      return invalidate(ids.map(CATALOG_DEPS.product));
+    },
+
+    /** Call after a category changed: every catalog response. */
+    invalidateCatalog() {
+      return invalidate([CATALOG_DEPS.categories]);
+    },
+
     async listCategories() {
       return { items: await categories.listCategories(db.reader), next_cursor: null };
     },
@@ -106,17 +135,21 @@ export function createCatalogService({ db }: { db: Database }) {
       return repo.isLiveProduct(db, id);
     },
 
-    createCategory: (input: CategoryInput & { name: string }) => writes.createCategory(input),
-    updateCategory: (id: number, input: CategoryInput) => writes.updateCategory(id, input),
-    deleteCategory: (id: number) => writes.deleteCategory(id),
+    createCategory: (input: CategoryInput & { name: string }) =>
+      thenInvalidate(writes.createCategory(input), [CATALOG_DEPS.categories]),
+    updateCategory: (id: number, input: CategoryInput) =>
+      thenInvalidate(writes.updateCategory(id, input), [CATALOG_DEPS.categories]),
+    deleteCategory: (id: number) => thenInvalidate(writes.deleteCategory(id), [CATALOG_DEPS.categories]),
 
     async createProduct(input: Required<Omit<ProductInput, 'description'>> & ProductInput) {
-      return productView(await writes.createProduct(input));
+      const row = await writes.createProduct(input);
+      await invalidate(productDeps(row.id));
+      return productView(row);
     },
     async updateProduct(id: number, input: ProductInput) {
-      return productView(await writes.updateProduct(id, input));
+      return productView(await thenInvalidate(writes.updateProduct(id, input), productDeps(id)));
     },
-    deleteProduct: (id: number) => writes.deleteProduct(id),
+    deleteProduct: (id: number) => thenInvalidate(writes.deleteProduct(id), productDeps(id)),
     adjustRating: writes.adjustRating,
   };
 }

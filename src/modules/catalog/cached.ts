@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendCachedJson } from '../../platform/cache/http.js';
+import type { ResponseCache } from '../../platform/cache/response-cache.js';
+import { CATALOG_DEPS, DETAIL_TTL_MS, LIST_TTL_MS } from './cache-keys.js';
+import type { CatalogService, ListProductsQuery } from './service.js';
+
+/** The route's response serializer (fast-json-stringify from the 200 schema) always yields a string. */
+function serialize(reply: FastifyReply, value: unknown): string {
+  const json = reply.serialize(value);
+  if (typeof json !== 'string') throw new Error('the response serializer returned bytes, not JSON text');
+  return json;
+}
+
+/**
+ * The catalog's public reads through the response cache. A miss asks the service and serializes with the
+ * route's own response schema (reply.serialize), so cached bytes are exactly what an uncached answer would be.
+ */
+export function createCachedCatalog({ catalog, cache }: { catalog: CatalogService; cache: ResponseCache }) {
+  const { categories, productLists, product } = CATALOG_DEPS;
+  return {
+    async categories(request: FastifyRequest, reply: FastifyReply) {
+      const entry = await cache.get({
+        key: 'categories',
+        deps: [categories],
+        ttlMs: DETAIL_TTL_MS,
+        load: async () => serialize(reply, await catalog.listCategories()),
+      });
+      return sendCachedJson(request, reply, entry);
+    },
+
+    async category(request: FastifyRequest, reply: FastifyReply, id: number) {
+      const entry = await cache.get({
+        key: `category:${id}`,
+        deps: [categories],
+        ttlMs: DETAIL_TTL_MS,
+        load: async () => serialize(reply, await catalog.getCategory(id)),
+      });
+      return sendCachedJson(request, reply, entry);
+    },
+
+    async products(request: FastifyRequest, reply: FastifyReply, query: ListProductsQuery) {
+      const entry = await cache.get({
+        key: `products:${JSON.stringify([
+          query.sort,
+          query.limit,
+          query.cursor ?? null,
+          query.categoryId ?? null,
+          query.q ?? null,
+          query.minPrice ?? null,
+          query.maxPrice ?? null,
+          query.inStock ?? null,
+        ])}`,
+        deps: [categories, productLists],
+        ttlMs: LIST_TTL_MS,
+        load: async () => serialize(reply, await catalog.listProducts(query)),
+      });
+      return sendCachedJson(request, reply, entry);
+    },
+
+    async product(request: FastifyRequest, reply: FastifyReply, id: number) {
+      const entry = await cache.get({
+        key: `product:${id}`,
+        deps: [categories, product(id)],
+        ttlMs: DETAIL_TTL_MS,
+        load: async () => serialize(reply, await catalog.getProduct(id)),
+      });
+      return sendCachedJson(request, reply, entry);
+    },
+  };
+}
+
+export type CachedCatalog = ReturnType<typeof createCachedCatalog>;

@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { createRedisClient } from './redis-client.js';
+
+/**
+ * A two-tier cache of serialized responses: an in-process L1 (lru-cache) in front of Redis when a URL is given,
+ * the L1 alone otherwise. Entries are the response bytes and their ETag, so a hit serializes nothing.
+ *
+ * Invalidation is by versioned keys. Every entry names the generations it depends on ('product:42',
+ * 'categories'); its key carries their current values, so bumping a generation makes every entry built before
+ * unreachable on every instance at once, and a slow reader that stores an old answer stores it under a key
+ * nobody asks for any more. With Redis, generations live in Redis and each instance keeps a copy for at most
+ * GENERATION_TTL_MS (measured from before the read was sent): that is the bound on serving an old version.
+ *
+ * Outage: while Redis is unreachable every request goes to the loader (the database), still single-flight.
+ * An invalidation that could not reach Redis is remembered; when Redis is back, this instance bumps the
+ * 'epoch' generation (part of every key) before caching again, so nothing from before the outage is served.
+ */
+
+export const GENERATION_TTL_MS = 500;
+const DEFAULT_L1_BYTES = 64 * 1024 * 1024;
+const EPOCH = 'epoch';
+
+export interface CachedResponse {
+  body: Buffer;
+  /** A strong ETag: a hash of the bytes, computed once when the entry is built. */
+  etag: string;
+}
+
+export interface CacheLookup {
+  /** What the response is, without versions: 'product:42', 'products:["price",20]'. */
+  key: string;
+  /** Generations the response depends on. */
+  deps: readonly string[];
+  /** The longest an entry may be served, whatever happens to its generations. */
+  ttlMs: number;
+  /** Builds the response's JSON text from the source of truth. */
+  load: () => Promise<string>;
+}
+
+export interface CacheStats {
+  l1Hits: number;
+  l2Hits: number;
+  misses: number;
+  /** Requests served straight from the loader because Redis was unreachable. */
+  bypasses: number;
+  missedInvalidations: number;
+}
+
+export interface ResponseCache {
+  get(lookup: CacheLookup): Promise<CachedResponse>;
+  /** Bumps generations, after the write that changed them committed. Never throws: an outage is remembered. */
+  invalidate(deps: readonly string[]): Promise<void>;
+  /** 'local' (no Redis), 'up', or 'down' (Redis unreachable: serving from the database). */
+  status(): 'local' | 'up' | 'down';
+  readonly stats: CacheStats;
+  close(): Promise<void>;
+}
+
+export interface ResponseCacheOptions {
+  redisUrl: string | null;
+  /** Prefixes every Redis key: the processes of one database share entries, other databases never do. */
+  namespace: string;
+  l1MaxBytes?: number;
+}
+
+function buildEntry(json: string): CachedResponse {
+  const body = Buffer.from(json);
+  return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+}
+
+/** Redis value: "<created ms>\n<etag>\n<body>", so an L1 copy expires when the Redis entry does. */
+function encode(entry: CachedResponse, createdAt: number): Buffer {
+  return Buffer.concat([Buffer.from(`${createdAt}\n${entry.etag}\n`), entry.body]);
+}
+
+function decode(raw: Buffer): { entry: CachedResponse; createdAt: number } | null {
+  const first = raw.indexOf(10);
+  const second = raw.indexOf(10, first + 1);
+  if (first < 0 || second < 0) return null;
+  return {
+    createdAt: Number(raw.subarray(0, first).toString()),
+    entry: { etag: raw.subarray(first + 1, second).toString(), body: raw.subarray(second + 1) },
+  };
+}
+
+export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
+  const stats: CacheStats = { l1Hits: 0, l2Hits: 0, misses: 0, bypasses: 0, missedInvalidations: 0 };
+  const l1 = new LRUCache<string, CachedResponse>({
+    maxSize: options.l1MaxBytes ?? DEFAULT_L1_BYTES,
+    sizeCalculation: (entry, key) => entry.body.length + key.length + 100,
+  });
+  const flights = new Map<string, Promise<CachedResponse>>();
+
+  /** One load per key at a time in this process: concurrent callers share its promise. */
+  function singleFlight(key: string, run: () => Promise<CachedResponse>): Promise<CachedResponse> {
+    let flight = flights.get(key);
+    if (!flight) {
+      flight = run().finally(() => flights.delete(key));
+      flights.set(key, flight);
+    }
+    return flight;
+  }
+
+  const redis: Redis | null =
+    options.redisUrl === null ? null : createRedisClient(options.redisUrl, { name: 'bazaar-cache' });
+  const ENTRY_PREFIX = `bazaar:${options.namespace}:entry:`;
+  const GENERATION_PREFIX = `bazaar:${options.namespace}:gen:`;
+
+  // Generations. Without Redis they are this process's own counters: an evicted one could come back as 0 and
+  // revive an old entry, so eviction bumps the epoch (part of every key) instead. With Redis they are copies.
+  let clock = 0;
+  let localEpoch = 0;
+  const generations = new LRUCache<string, number>({
+    max: 200_000,
+    ttl: redis ? GENERATION_TTL_MS : 0,
+    dispose: (_value, _key, reason) => {
+      if (!redis && reason === 'evict') localEpoch = ++clock;
+    },
+  });
+
+  let up = false;
+  let missedInvalidation = false;
+  let recovering: Promise<void> | null = null;
+
+  /** Back after an outage: forget everything local, and invalidate everything if a write's bump was lost. */
+  function recover(): Promise<void> {
+    recovering ??= (async () => {
+      try {
+        if (missedInvalidation && redis) await redis.incr(GENERATION_PREFIX + EPOCH);
+        missedInvalidation = false;
+        l1.clear();
+        generations.clear();
+        up = true;
+      } catch {
+        up = false;
+        setTimeout(() => redis?.status === 'ready' && void recover(), 1_000).unref();
+      } finally {
+        recovering = null;
+      }
+    })();
+    return recovering;
+  }
+
+  if (redis) {
+    redis.on('ready', () => void recover());
+    redis.on('close', () => {
+      up = false;
+    });
+  }
+
+  const generationFetches = new Map<string, Promise<void>>();
+
+  async function currentGenerations(deps: readonly string[]): Promise<string> {
+    if (!redis) return `${localEpoch}.${deps.map((dep) => generations.get(dep) ?? 0).join('.')}`;
+    const names = [EPOCH, ...deps];
+    let values = names.map((name) => generations.get(name));
+    if (values.includes(undefined)) {
+      const missing = names.filter((_name, index) => values[index] === undefined);
+      const flightKey = missing.join(',');
+      let fetch = generationFetches.get(flightKey);
+      if (!fetch) {
+        const sentAt = performance.now();
+        fetch = redis
+          .mget(missing.map((name) => GENERATION_PREFIX + name))
+          .then((raw) => {
+            // The copy expires GENERATION_TTL_MS after the read was sent, not after the answer came.
+            const ttl = Math.max(1, GENERATION_TTL_MS - (performance.now() - sentAt));
+            missing.forEach((name, index) => {
+              generations.set(name, Number(raw[index] ?? 0), { ttl });
+            });
+          })
+          .finally(() => generationFetches.delete(flightKey));
+        generationFetches.set(flightKey, fetch);
+      }
+      await fetch;
+      values = names.map((name) => generations.get(name) ?? 0);
+    }
+    return values.join('.');
+  }
+
+  async function fill(versionedKey: string, lookup: CacheLookup): Promise<CachedResponse> {
+    if (redis) {
+      const raw = await redis.getBuffer(ENTRY_PREFIX + versionedKey).catch(() => null);
+      const stored = raw ? decode(raw) : null;
+      const remaining = stored ? lookup.ttlMs - (Date.now() - stored.createdAt) : 0;
+      if (stored && remaining > 0) {
+        stats.l2Hits += 1;
+        l1.set(versionedKey, stored.entry, { ttl: remaining });
+        return stored.entry;
+      }
+    }
+    stats.misses += 1;
+    const entry = buildEntry(await lookup.load());
+    l1.set(versionedKey, entry, { ttl: lookup.ttlMs });
+    if (redis && up) {
+      redis.set(ENTRY_PREFIX + versionedKey, encode(entry, Date.now()), 'PX', lookup.ttlMs).catch(() => {});
+    }
+    return entry;
+  }
+
+  function bypass(lookup: CacheLookup): Promise<CachedResponse> {
+    stats.bypasses += 1;
+    return singleFlight(`bypass|${lookup.key}`, async () => buildEntry(await lookup.load()));
+  }
+
+  return {
+    stats,
+    status: () => (redis ? (up ? 'up' : 'down') : 'local'),
+
+    async get(lookup) {
+      if (redis && !up) return bypass(lookup);
+      let versions: string;
+      try {
+        versions = await currentGenerations(lookup.deps);
+      } catch {
+        return bypass(lookup);
+      }
+      const versionedKey = `${lookup.key}|${versions}`;
+      const hit = l1.get(versionedKey);
+      if (hit) {
+        stats.l1Hits += 1;
+        return hit;
+      }
+      return singleFlight(versionedKey, () => fill(versionedKey, lookup));
+    },
+
+    async invalidate(deps) {
+      if (!redis) {
+        for (const dep of deps) generations.set(dep, ++clock);
+        return;
+      }
+      try {
+        if (!up) throw new Error('Redis is unreachable');
+        const sentAt = performance.now();
+        const results = await redis.pipeline(deps.map((dep) => ['incr', GENERATION_PREFIX + dep])).exec();
+        const ttl = Math.max(1, GENERATION_TTL_MS - (performance.now() - sentAt));
+        deps.forEach((dep, index) => {
+          const [error, value] = results?.[index] ?? [new Error('no reply'), null];
+          if (error) throw error;
+          generations.set(dep, Number(value), { ttl });
+        });
+      } catch {
+        stats.missedInvalidations += 1;
+        missedInvalidation = true;
+        if (up) {
+          // Redis answers but refused or timed out: stop caching until the epoch bump lands.
+          up = false;
+          setTimeout(() => redis.status === 'ready' && void recover(), 1_000).unref();
+        }
+      }
+    },
+
+    async close() {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+      l1.clear();
+    },
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's response cache: its status and counters (tests, readiness and metrics read them). */
+    responseCache: ResponseCache;
+  }
+}
