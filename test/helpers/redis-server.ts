@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** A free TCP port on the loopback interface (the OS picks it; it is released before returning). */
 export async function freePort(): Promise<number> {
@@ -16,6 +19,7 @@ export async function freePort(): Promise<number> {
 /** A throwaway redis-server of this test's own (no persistence), which the test may stop and start again. */
 export class RedisServer {
   private child: ChildProcess | null = null;
+  private readonly dir = mkdtempSync(path.join(tmpdir(), 'bazaar-redis-'));
 
   private constructor(readonly port: number) {}
 
@@ -32,7 +36,10 @@ export class RedisServer {
   async start(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        ...['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...['--dir', this.dir],
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
@@ -60,6 +67,15 @@ export class RedisServer {
 
   resume(): void {
     this.child?.kill('SIGCONT');
+  }
+
+  /** Stops the server after writing its data to disk: the next start() comes back with it. */
+  async stopKeepingData(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    spawn('redis-cli', ['-p', String(this.port), 'shutdown', 'save'], { stdio: 'ignore' });
+    await once(child, 'exit');
   }
 
   async stop(): Promise<void> {

@@ -122,25 +122,24 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
   let up = false;
   let missedInvalidation = false;
-  let recovering: Promise<void> | null = null;
+  let recovering = false;
 
   /** Back after an outage: forget everything local, and invalidate everything if a write's bump was lost. */
-  function recover(): Promise<void> {
-    recovering ??= (async () => {
-      try {
-        if (missedInvalidation && redis) await redis.incr(GENERATION_PREFIX + EPOCH);
-        missedInvalidation = false;
-        l1.clear();
-        generations.clear();
-        up = true;
-      } catch {
-        up = false;
-        setTimeout(() => redis?.status === 'ready' && void recover(), 1_000).unref();
-      } finally {
-        recovering = null;
-      }
-    })();
-    return recovering;
+  async function recover(): Promise<void> {
+    if (recovering || !redis) return;
+    recovering = true;
+    try {
+      if (missedInvalidation) await redis.incr(GENERATION_PREFIX + EPOCH);
+      missedInvalidation = false;
+      l1.clear();
+      generations.clear();
+      up = true;
+    } catch {
+      up = false;
+      setTimeout(() => redis.status === 'ready' && void recover(), 1_000).unref();
+    } finally {
+      recovering = false;
+    }
   }
 
   if (redis) {
