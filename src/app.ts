@@ -24,6 +24,7 @@ import { usersRoutes } from './modules/users/routes.js';
 import { createUsersService } from './modules/users/service.js';
 import { wishlistRoutes } from './modules/wishlist/routes.js';
 import { createWishlistService } from './modules/wishlist/service.js';
+import { cacheNamespace } from './platform/cache/namespace.js';
 import { closeRedis, connectRedis, createRedis } from './platform/cache/redis.js';
 import { createResponseCache } from './platform/cache/response-cache.js';
 import { type Database, observeDatabase } from './platform/db/index.js';
@@ -92,14 +93,7 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
     },
   });
 
-  // Job handlers live here, apart from the transport that runs them (serve starts the in-process runner).
-  const jobs = createJobRegistry();
-  app.decorate('jobs', jobs);
-  jobs.every('purge idempotency keys', 60 * 60_000, () => purgeIdempotencyKeys(db).then(() => {}));
-  jobs.every('purge finished jobs', 60 * 60_000, () => purgeFinishedJobs(db).then(() => {}));
-
-  const { rows } = await db.query<{ namespace: string }>('SELECT namespace FROM cache_namespace');
-  const cache = createResponseCache({ redisUrl: config.redisUrl, namespace: rows[0]?.namespace ?? 'bazaar' });
+  const cache = createResponseCache({ redisUrl: config.redisUrl, namespace: await cacheNamespace(db) });
   app.decorate('responseCache', cache);
   app.addHook('onClose', () => cache.close());
   const catalog = createCatalogService({ db, cache });

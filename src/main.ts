@@ -1,10 +1,15 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ImportError, importCatalog } from './cli/import.js';
 import { openRuntime } from './cli/runtime.js';
 import { seed } from './cli/seed.js';
 import { serve } from './cli/serve.js';
 import { replayDead, worker } from './cli/worker.js';
 import { ConfigError } from './config.js';
+import { createCatalogService } from './modules/catalog/service.js';
 import { createUsersService } from './modules/users/service.js';
+import { cacheNamespace } from './platform/cache/namespace.js';
+import { createResponseCache } from './platform/cache/response-cache.js';
 import { ROLES, type Role } from './platform/http/auth.js';
 import { AppError } from './platform/http/errors.js';
 
@@ -16,6 +21,7 @@ Commands:
   jobs:replay-dead [--type T] [--limit N]        move dead-lettered jobs back to their work queues
   migrate                                        apply pending migrations and exit
   seed [--products N] [--users N] [--orders N]   generate a realistic catalog and activity
+  import DIR                                     load categories.csv and products.csv from DIR (see README)
   user:create --email E --password P [--username U] [--role customer|manager|admin]
 `;
 
@@ -79,6 +85,37 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     }
   },
 
+  async import(args) {
+    const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+    if (positionals.length !== 1 || !positionals[0]) throw new UsageError('import needs one DIR');
+    const { config, db } = await openRuntime({ poolSize: 2 });
+    try {
+      const summary = await importCatalog(db, path.resolve(positionals[0]), {
+        databaseUrl: config.databaseUrl,
+      });
+      for (const reject of summary.rejects) {
+        process.stderr.write(`${reject.file}:${reject.line}: ${reject.problem}\n`);
+      }
+      if (summary.rejected > summary.rejects.length) {
+        process.stderr.write(`... and ${summary.rejected - summary.rejects.length} more rejected rows\n`);
+      }
+      process.stdout.write(
+        `Imported ${summary.categories} categories and ${summary.products} products in ${summary.seconds} s; ` +
+          `${summary.rejected} rows rejected\n`,
+      );
+      if (config.redisUrl !== null) {
+        // Running servers cache catalog answers in Redis: the new catalog replaces them everywhere.
+        const cache = createResponseCache({ redisUrl: config.redisUrl, namespace: await cacheNamespace(db) });
+        await cache.ready(2_000);
+        await createCatalogService({ db, cache }).invalidateCatalog();
+        await cache.close();
+      }
+      if (summary.rejected > 0) process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  },
+
   async 'user:create'(args) {
     const { values } = parseArgs({
       args,
@@ -120,7 +157,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof AppError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof UsageError ||
+    error instanceof AppError ||
+    error instanceof ImportError
+  ) {
     process.stderr.write(`bazaar: ${error.message}\n`);
     if (error instanceof UsageError) process.stderr.write(USAGE);
   } else if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

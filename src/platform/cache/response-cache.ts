@@ -55,6 +55,8 @@ export interface ResponseCache {
   /** 'local' (no Redis), 'up', or 'down' (Redis unreachable: serving from the database). */
   status(): 'local' | 'up' | 'down';
   readonly stats: CacheStats;
+  /** Resolves once Redis is usable (at once without Redis), or after timeoutMs: the cache works either way. */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -249,6 +251,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           setTimeout(() => redis.status === 'ready' && void recover(), 1_000).unref();
         }
       }
+    },
+
+    async ready(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (redis && !up && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     },
 
     async close() {
