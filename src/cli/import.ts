@@ -41,6 +41,8 @@ const BATCH_ROWS = 5_000;
 interface StagingWriter {
   write(line: number, fields: string[]): void | Promise<void>;
   end(): Promise<void>;
+  /** Gives up on the staging (a COPY in progress must be failed before the connection can roll back). */
+  abort(error: Error): Promise<void>;
 }
 
 type StagingFactory = (table: string, columns: number) => Promise<StagingWriter>;
@@ -78,6 +80,10 @@ function copyStaging(client: pg.Client): StagingFactory {
         stream.end();
         await done;
       },
+      async abort(error) {
+        stream.destroy(error);
+        await done.catch(() => {});
+      },
     };
   };
 }
@@ -104,6 +110,9 @@ function batchStaging(db: Queryable): StagingFactory {
       async end() {
         if (batch.length > 0) await flush();
       },
+      async abort() {
+        batch = [];
+      },
     };
   };
 }
@@ -125,14 +134,19 @@ async function stage(
       throw new ImportError(`${path.basename(file)}: the first line must be the header ${header.join(',')}`);
     }
   };
-  for await (const bytes of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    reader.push(decoder.write(bytes), collect);
+  try {
+    for await (const bytes of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      reader.push(decoder.write(bytes), collect);
+      for (const record of pending.splice(0)) await staging.write(record.line, record.fields);
+      advance(bytes.length);
+    }
+    reader.push(decoder.end(), collect);
+    reader.end(collect);
     for (const record of pending.splice(0)) await staging.write(record.line, record.fields);
-    advance(bytes.length);
+  } catch (error) {
+    await staging.abort(error as Error);
+    throw error;
   }
-  reader.push(decoder.end(), collect);
-  reader.end(collect);
-  for (const record of pending.splice(0)) await staging.write(record.line, record.fields);
   await staging.end();
 }
 
