@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bench } from './cli/bench.js';
 import { ImportError, importCatalog } from './cli/import.js';
 import { openRuntime } from './cli/runtime.js';
 import { seed } from './cli/seed.js';
@@ -22,6 +23,7 @@ Commands:
   migrate                                        apply pending migrations and exit
   seed [--products N] [--users N] [--orders N]   generate a realistic catalog and activity
   import DIR                                     load categories.csv and products.csv from DIR (see README)
+  bench [SCENARIO]                               load-test scenarios on PostgreSQL and Redis (docs/performance_tuning.md)
   user:create --email E --password P [--username U] [--role customer|manager|admin]
 `;
 
@@ -114,6 +116,11 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     } finally {
       await db.close();
     }
+  },
+
+  async bench(args) {
+    if (args.length > 1) throw new UsageError('bench takes at most one SCENARIO');
+    process.exitCode = await bench(args);
   },
 
   async 'user:create'(args) {

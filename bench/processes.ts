@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The processes a benchmark run starts (API servers, the ceiling, Redis, nginx) and their memory. */
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** The resident set of a process, in MB (Linux /proc). */
+export function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the RSS of some processes every 100 ms until stopped; returns each one's peak. */
+export function watchRss(pids: (number | undefined)[]): () => number {
+  let peak = 0;
+  const sample = () => {
+    for (const pid of pids) peak = Math.max(peak, rssMb(pid));
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return () => {
+    clearInterval(timer);
+    sample();
+    return Math.round(peak);
+  };
+}
+
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await once(child, 'exit');
+  clearTimeout(timer);
+}
+
+/** `bazaar serve` from dist/, its log lines (one per request, as in production) sent to /dev/null. */
+export async function startApi(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const devNull = openSync('/dev/null', 'w');
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', devNull, 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`);
+  return { child, url };
+}
+
+export async function startCeiling(bodyFile: string, etag: string) {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bench/ceiling.mjs'), String(port), bodyFile, etag],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url);
+  return { child, url };
+}
+
+export async function startRedis(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const probe = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
+    const [code] = await once(probe, 'exit');
+    if (code === 0) return { child, url: `redis://127.0.0.1:${port}` };
+    await sleep(100);
+  }
+  throw new Error('redis-server did not start');
+}
+
+/** nginx as a plain process (no systemd), with a generated configuration in a temporary prefix. */
+export async function startNginx(upstreams: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const prefix = mkdtempSync(path.join(tmpdir(), 'bazaar-nginx-'));
+  mkdirSync(path.join(prefix, 'logs'));
+  mkdirSync(path.join(prefix, 'temp'));
+  chmodSync(prefix, 0o755);
+  const servers = upstreams.map((url) => `    server ${new URL(url).host};`).join('\n');
+  writeFileSync(
+    path.join(prefix, 'nginx.conf'),
+    `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/temp/body;
+  proxy_temp_path ${prefix}/temp/proxy;
+  fastcgi_temp_path ${prefix}/temp/fastcgi;
+  uwsgi_temp_path ${prefix}/temp/uwsgi;
+  scgi_temp_path ${prefix}/temp/scgi;
+  upstream bazaar {
+${servers}
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://bazaar;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+    }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, 10_000);
+  return { child, url };
+}

@@ -1,0 +1,68 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './processes.js';
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  peakRssMb: number;
+  note?: string;
+}
+
+const pad = (value: string | number, width: number) => String(value).padStart(width);
+
+export function printTable(results: ScenarioResult[], checks: string[]): void {
+  const lines = [
+    `${'scenario'.padEnd(34)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('non-2xx', 9)}${pad('RSS MB', 8)}`,
+  ];
+  for (const r of results) {
+    lines.push(
+      `${r.title.padEnd(34)}${pad(Math.round(r.rps), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.non2xx, 9)}${pad(r.peakRssMb, 8)}` +
+        (r.note ? `  (${r.note})` : ''),
+    );
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n\n${checks.join('\n')}\n`);
+}
+
+/** A horizontal bar chart of requests per second, one bar per scenario, as a standalone SVG. */
+export function chart(results: ScenarioResult[], subtitle: string): string {
+  const width = 760;
+  const left = 250;
+  const bar = 26;
+  const top = 56;
+  const max = Math.max(...results.map((r) => r.rps), 1);
+  const rows = results.map((r, i) => {
+    const y = top + i * (bar + 10);
+    const w = Math.max(1, ((width - left - 90) * r.rps) / max);
+    const colour = r.name === 'ceiling' ? '#888' : r.name.startsWith('cached') ? '#2a7ab8' : '#d08a2c';
+    return (
+      `<text x="${left - 8}" y="${y + 18}" text-anchor="end">${r.title}</text>` +
+      `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${colour}"/>` +
+      `<text x="${left + w + 6}" y="${y + 18}">${Math.round(r.rps).toLocaleString('en')}</text>`
+    );
+  });
+  const height = top + results.length * (bar + 10) + 20;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="16" y="24" font-size="16" font-weight="bold">bazaar bench: requests per second</text>
+<text x="16" y="42" fill="#555">${subtitle}</text>
+${rows.join('\n')}
+</svg>
+`;
+}
+
+export function writeResults(results: ScenarioResult[], meta: Record<string, unknown>): string {
+  const dir = path.join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const base = path.join(dir, `bench-${stamp}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, results }, null, 2)}\n`);
+  const subtitle = `${meta.products} products, ${meta.connections} connections, ${meta.duration} s per scenario, ${meta.date}`;
+  writeFileSync(`${base}.svg`, chart(results, subtitle));
+  return base;
+}

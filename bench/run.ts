@@ -1,0 +1,242 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon, { type Options, type Request } from 'autocannon';
+import { createAccessTokens } from '../src/platform/http/auth.js';
+import { benchDatabase } from './dataset.js';
+import { startApi, startCeiling, startNginx, startRedis, stopProcess, watchRss } from './processes.js';
+import { printTable, type ScenarioResult, writeResults } from './report.js';
+
+/**
+ * `bazaar bench [SCENARIO]`: PostgreSQL with BENCH_PRODUCTS (1,000,000) products, a Redis of its own, the API
+ * built in dist/, then each scenario with autocannon after a warm-up. Settings: BENCH_DURATION (s, 10),
+ * BENCH_CONNECTIONS (20), BENCH_WARMUP (s, 3), BENCH_DATABASE_URL (reuse a database), BENCH_REDIS_URL,
+ * BENCH_LOG_LEVEL (info, as in production). Writes bench/results/bench-<time>.json and .svg.
+ */
+
+const SCENARIOS = [
+  'ceiling',
+  'cached-detail',
+  'cached-list',
+  'uncached-detail',
+  'uncached-list',
+  'mix',
+  'mix-nginx',
+] as const;
+const only = process.argv[2];
+if (only !== undefined && !SCENARIOS.includes(only as (typeof SCENARIOS)[number])) {
+  process.stderr.write(`unknown scenario "${only}"; one of ${SCENARIOS.join(', ')}\n`);
+  process.exit(2);
+}
+const wanted = (name: string) => only === undefined || only === name;
+
+const products = Number(process.env.BENCH_PRODUCTS ?? 1_000_000);
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const warmup = Number(process.env.BENCH_WARMUP ?? 3);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const random = (n: number) => Math.floor(Math.random() * n);
+const pick = <T>(items: readonly T[]): T => items[random(items.length)] as T;
+
+const results: ScenarioResult[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+async function measure(
+  name: string,
+  title: string,
+  options: Options,
+  pids: (number | undefined)[],
+  note?: string,
+): Promise<ScenarioResult> {
+  process.stderr.write(`${title}: warm-up ${warmup} s, then ${duration} s...\n`);
+  await autocannon({ connections, ...options, duration: warmup });
+  const stopWatching = watchRss(pids);
+  const run = await autocannon({ connections, ...options, duration });
+  const result: ScenarioResult = {
+    name,
+    title,
+    rps: run.requests.average,
+    p50: run.latency.p50,
+    p99: run.latency.p99,
+    errors: run.errors + run.timeouts,
+    non2xx: run.non2xx,
+    peakRssMb: stopWatching(),
+    ...(note ? { note } : {}),
+  };
+  results.push(result);
+  return result;
+}
+
+async function main() {
+  const data = await benchDatabase(products, 1_000);
+  cleanups.push(data.drop);
+  const redis = process.env.BENCH_REDIS_URL ? { url: process.env.BENCH_REDIS_URL } : await startRedis();
+  if ('child' in redis) cleanups.push(() => stopProcess(redis.child));
+  const jwtSecret = randomBytes(32).toString('hex');
+  const env = {
+    DATABASE_URL: data.url,
+    REDIS_URL: redis.url,
+    JWT_SECRET: jwtSecret,
+    RATE_LIMIT_FACTOR: '0',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+  };
+  const api = await startApi(env);
+  cleanups.push(() => stopProcess(api.child));
+  const apiPid = [api.child.pid];
+
+  const hot = `/api/products/${data.ids.hot}/`;
+  const detail = await fetch(`${api.url}${hot}`);
+  const bodyFile = path.join(mkdtempSync(path.join(tmpdir(), 'bazaar-bench-')), 'detail.json');
+  writeFileSync(bodyFile, Buffer.from(await detail.arrayBuffer()));
+  const categories = (
+    (await (await fetch(`${api.url}/api/categories/`)).json()) as { items: { id: number }[] }
+  ).items;
+  const categoryIds = categories.map((category) => category.id);
+
+  if (wanted('ceiling')) {
+    const ceiling = await startCeiling(bodyFile, detail.headers.get('etag') ?? '""');
+    await measure('ceiling', '1 ceiling (bare node:http)', { url: `${ceiling.url}${hot}` }, [
+      ceiling.child.pid,
+    ]);
+    await stopProcess(ceiling.child);
+  }
+  if (wanted('cached-detail')) {
+    const peak = await measure(
+      'cached-detail',
+      '2 cached product detail',
+      { url: `${api.url}${hot}` },
+      apiPid,
+    );
+    const rate = Math.round(peak.rps * 0.8);
+    const steady = await measure(
+      'cached-detail-80',
+      `2b cached detail at ${rate} req/s`,
+      { url: `${api.url}${hot}`, overallRate: rate },
+      apiPid,
+      '80% of its peak rate',
+    );
+    steady.rps = Math.min(steady.rps, rate);
+  }
+  if (wanted('cached-list')) {
+    await measure('cached-list', '3 cached list page', { url: `${api.url}/api/products/?limit=20` }, apiPid);
+  }
+  if (wanted('uncached-detail')) {
+    const span = data.ids.max - data.ids.min + 1;
+    await measure(
+      'uncached-detail',
+      '4 uncached product detail',
+      {
+        url: api.url,
+        requests: [
+          { setupRequest: (req) => ({ ...req, path: `/api/products/${data.ids.min + random(span)}/` }) },
+        ],
+      },
+      apiPid,
+      'a random product of all of them each time',
+    );
+  }
+  if (wanted('uncached-list')) {
+    await measure(
+      'uncached-list',
+      '5 uncached filtered list',
+      {
+        url: api.url,
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              path: `/api/products/?category_id=${pick(categoryIds)}&min_price=${random(300)}.${random(100)}&sort=price`,
+            }),
+          },
+        ],
+      },
+      apiPid,
+      'random category and min_price',
+    );
+  }
+  if (wanted('mix') || wanted('mix-nginx')) {
+    const tokens = createAccessTokens(jwtSecret);
+    const shoppers = data.shopperIds.map((id) => `Bearer ${tokens.sign({ id, role: 'customer' })}`);
+    const popular = Array.from({ length: 1_000 }, (_, i) => data.ids.min + i);
+    const probe = await fetch(`${api.url}/api/cart/items/`, {
+      method: 'POST',
+      headers: { authorization: pick(shoppers), 'content-type': 'application/json' },
+      body: JSON.stringify({ product_id: data.ids.hot, quantity: 1 }),
+    });
+    const cartMissing = probe.status === 404 && (await probe.text()).includes('No route');
+    const note = cartMissing
+      ? 'browse only: POST /api/cart/items/ is 404 (cart and checkout not built yet)'
+      : 'browse 80%, cart 15%, checkout 5%';
+    const shopper = (req: Request): Request => {
+      const headers = { authorization: pick(shoppers), 'content-type': 'application/json' };
+      const roll = cartMissing ? 0 : Math.random();
+      if (roll < 0.8) {
+        return Math.random() < 0.6
+          ? { ...req, method: 'GET', headers, path: `/api/products/${pick(popular)}/` }
+          : { ...req, method: 'GET', headers, path: `/api/products/?category_id=${pick(categoryIds)}` };
+      }
+      if (roll < 0.95) {
+        const body = JSON.stringify({ product_id: pick(popular), quantity: 1 });
+        return { ...req, method: 'POST', headers, path: '/api/cart/items/', body };
+      }
+      const body = JSON.stringify({ payment_method: 'card', payment_token: 'tok_visa' });
+      return {
+        ...req,
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': randomUUID() },
+        path: '/api/orders/',
+        body,
+      };
+    };
+    if (wanted('mix')) {
+      await measure(
+        'mix',
+        '6 shoppers mix',
+        { url: api.url, requests: [{ setupRequest: shopper }] },
+        apiPid,
+        note,
+      );
+    }
+    if (wanted('mix-nginx')) {
+      const second = await startApi(env);
+      cleanups.push(() => stopProcess(second.child));
+      const nginx = await startNginx([api.url, second.url]);
+      cleanups.push(() => stopProcess(nginx.child));
+      await measure(
+        'mix-nginx',
+        '7 mix via nginx, 2 instances',
+        { url: nginx.url, requests: [{ setupRequest: shopper }] },
+        [api.child.pid, second.child.pid],
+        `${note}; RSS is the larger API process`,
+      );
+    }
+  }
+
+  const by = (name: string) => results.find((r) => r.name === name);
+  const ratio = (a?: ScenarioResult, b?: ScenarioResult) =>
+    a && b ? `${Math.round((100 * a.rps) / b.rps)}%` : 'not measured';
+  const checks = [
+    `cached detail / ceiling: ${ratio(by('cached-detail'), by('ceiling'))} (target >= 70%)`,
+    `cached list / ceiling:   ${ratio(by('cached-list'), by('ceiling'))} (target >= 60%)`,
+    `p99 of cached detail at 80% of its peak: ${by('cached-detail-80')?.p99 ?? '-'} ms (target < 5 ms)`,
+    `errors (socket errors and timeouts): ${results.reduce((sum, r) => sum + r.errors, 0)} (target 0)`,
+    `peak API RSS: ${Math.max(0, ...results.filter((r) => r.name !== 'ceiling').map((r) => r.peakRssMb))} MB (target < 250 MB)`,
+  ];
+  printTable(results, checks);
+  const base = writeResults(results, {
+    date: new Date().toISOString(),
+    products,
+    connections,
+    duration,
+    warmup,
+    logLevel: env.LOG_LEVEL,
+    checks,
+  });
+  process.stdout.write(`\nwrote ${base}.json and ${base}.svg\n`);
+}
+
+try {
+  await main();
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+}
