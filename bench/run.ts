@@ -18,6 +18,7 @@ import { printTable, type ScenarioResult, writeResults } from './report.js';
 const SCENARIOS = [
   'ceiling',
   'cached-detail',
+  'hot-path',
   'cached-list',
   'uncached-detail',
   'uncached-list',
@@ -116,6 +117,22 @@ async function main() {
       '80% of its peak rate',
     );
     steady.rps = Math.min(steady.rps, rate);
+  }
+  if (wanted('hot-path')) {
+    // What each per-request layer costs on a cached GET: the Bearer token check, and the log line.
+    const token = createAccessTokens(jwtSecret).sign({ id: data.shopperIds[0] ?? 1, role: 'customer' });
+    await measure(
+      'hot-path-auth',
+      '2c cached detail, Bearer token',
+      { url: `${api.url}${hot}`, headers: { authorization: `Bearer ${token}` } },
+      apiPid,
+      'token verified on every request',
+    );
+    const quiet = await startApi({ ...env, LOG_LEVEL: 'silent' });
+    await measure('hot-path-silent', '2d cached detail, no log line', { url: `${quiet.url}${hot}` }, [
+      quiet.child.pid,
+    ]);
+    await stopProcess(quiet.child);
   }
   if (wanted('cached-list')) {
     await measure('cached-list', '3 cached list page', { url: `${api.url}/api/products/?limit=20` }, apiPid);
