@@ -19,7 +19,7 @@ import { createRedisClient } from './redis-client.js';
  */
 
 export const GENERATION_TTL_MS = 500;
-const DEFAULT_L1_BYTES = 64 * 1024 * 1024;
+const DEFAULT_L1_BYTES = 32 * 1024 * 1024;
 const EPOCH = 'epoch';
 
 export interface CachedResponse {
@@ -67,8 +67,20 @@ export interface ResponseCacheOptions {
   l1MaxBytes?: number;
 }
 
+/**
+ * A Buffer of its own: small Buffer.from() results are slices of shared 8 KB slabs, and a slice of a Redis reply
+ * would keep the whole socket chunk alive, so an LRU of slices would hold far more memory than it counts.
+ */
+function ownBytes(source: string | Buffer): Buffer {
+  const length = typeof source === 'string' ? Buffer.byteLength(source) : source.length;
+  const bytes = Buffer.allocUnsafeSlow(length);
+  if (typeof source === 'string') bytes.write(source);
+  else source.copy(bytes);
+  return bytes;
+}
+
 function buildEntry(json: string): CachedResponse {
-  const body = Buffer.from(json);
+  const body = ownBytes(json);
   return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
 }
 
@@ -83,7 +95,7 @@ function decode(raw: Buffer): { entry: CachedResponse; createdAt: number } | nul
   if (first < 0 || second < 0) return null;
   return {
     createdAt: Number(raw.subarray(0, first).toString()),
-    entry: { etag: raw.subarray(first + 1, second).toString(), body: raw.subarray(second + 1) },
+    entry: { etag: raw.subarray(first + 1, second).toString(), body: ownBytes(raw.subarray(second + 1)) },
   };
 }
 
