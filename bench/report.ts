@@ -43,11 +43,12 @@ export function chart(results: ScenarioResult[], subtitle: string): string {
     return (
       `<text x="${left - 8}" y="${y + 18}" text-anchor="end">${r.title}</text>` +
       `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${colour}"/>` +
-      `<text x="${left + w + 6}" y="${y + 18}">${Math.round(r.rps).toLocaleString('en')}</text>`
+      `<text x="${(left + w + 6).toFixed(1)}" y="${y + 18}">${Math.round(r.rps).toLocaleString('en')}</text>`
     );
   });
   const height = top + results.length * (bar + 10) + 20;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">
+<title>bazaar bench: requests per second by scenario</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="16" y="24" font-size="16" font-weight="bold">bazaar bench: requests per second</text>
 <text x="16" y="42" fill="#555">${subtitle}</text>

@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import { createCatalogService } from '../../src/modules/catalog/service.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
-import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { insertCategory, insertProduct, insertUser } from '../helpers/fixtures.js';
 
 forEachEngine('catalog cache in one process (no Redis)', (ctx) => {
   let t: TestApp;
@@ -111,5 +111,69 @@ forEachEngine('catalog cache in one process (no Redis)', (ctx) => {
     assert.equal(res.headers.etag, undefined);
     const id = await insertProduct(ctx.db, { name: 'Late', categoryId });
     assert.equal((await get(`/api/products/${id}/`)).statusCode, 200);
+  });
+});
+
+forEachEngine('catalog writes invalidate the cache', (ctx) => {
+  let t: TestApp;
+  let categoryId = 0;
+  let manager = '';
+  const get = (url: string) => t.app.inject({ method: 'GET', url });
+
+  before(async () => {
+    t = await buildTestApp(ctx.db);
+    categoryId = await insertCategory(ctx.db, 'Bikes');
+    manager = `Bearer ${t.tokenFor(await insertUser(ctx.db, 'manager'))}`;
+  });
+  after(() => t.close());
+
+  it('shows a product edited through the API at once, in its detail and in lists', async () => {
+    const id = await insertProduct(ctx.db, { name: 'Road bike', price: '900.00', categoryId });
+    assert.equal((await get(`/api/products/${id}/`)).json().price, '900.00');
+    await get(`/api/products/?category_id=${categoryId}`);
+    const patch = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/products/${id}/`,
+      headers: { authorization: manager },
+      payload: { price: '850.00' },
+    });
+    assert.equal(patch.statusCode, 200);
+    assert.equal((await get(`/api/products/${id}/`)).json().price, '850.00');
+    assert.equal((await get(`/api/products/?category_id=${categoryId}`)).json().items[0].price, '850.00');
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/products/${id}/`,
+      headers: { authorization: manager },
+    });
+    assert.equal(removed.statusCode, 204);
+    assert.equal((await get(`/api/products/${id}/`)).statusCode, 404);
+    assert.deepEqual((await get(`/api/products/?category_id=${categoryId}`)).json().items, []);
+  });
+
+  it('shows a new review in the cached rating at once', async () => {
+    const id = await insertProduct(ctx.db, { name: 'Gravel bike', categoryId });
+    assert.deepEqual((await get(`/api/products/${id}/`)).json().rating, { average: 0, count: 0 });
+    const shopper = `Bearer ${t.tokenFor(await insertUser(ctx.db))}`;
+    const review = await t.app.inject({
+      method: 'POST',
+      url: `/api/products/${id}/reviews/`,
+      headers: { authorization: shopper },
+      payload: { rating: 4, comment: 'Smooth' },
+    });
+    assert.equal(review.statusCode, 201);
+    assert.deepEqual((await get(`/api/products/${id}/`)).json().rating, { average: 4, count: 1 });
+  });
+
+  it('shows a renamed category in cached product details at once', async () => {
+    const id = await insertProduct(ctx.db, { name: 'City bike', categoryId });
+    assert.equal((await get(`/api/products/${id}/`)).json().category.name, 'Bikes');
+    const patch = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/categories/${categoryId}/`,
+      headers: { authorization: manager },
+      payload: { name: 'Bicycles' },
+    });
+    assert.equal(patch.statusCode, 200);
+    assert.equal((await get(`/api/products/${id}/`)).json().category.name, 'Bicycles');
   });
 });

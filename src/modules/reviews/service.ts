@@ -40,7 +40,7 @@ export function createReviewsService({ db, catalog }: { db: Database; catalog: C
 
     async create(user: AuthUser, productId: number, input: { rating: number; comment?: string }) {
       try {
-        return await db.transaction(async (tx) => {
+        const created = await db.transaction(async (tx) => {
           // The insert comes first: its unique check then waits on a concurrent delete of the same user's
           // review before this transaction holds the product row, so the two cannot deadlock.
           const review = await repo.insertReview(tx, {
@@ -52,6 +52,9 @@ export function createReviewsService({ db, catalog }: { db: Database; catalog: C
           await catalog.adjustRating(tx, productId, { sum: input.rating, count: 1 });
           return review;
         });
+        // The product's rating changed: its cached detail and the list pages that show it.
+        await catalog.invalidateProducts([productId]);
+        return created;
       } catch (error) {
         const code = pgErrorCode(error);
         if (code === PgErrorCode.uniqueViolation) {
@@ -65,25 +68,29 @@ export function createReviewsService({ db, catalog }: { db: Database; catalog: C
     },
 
     /** Only the author may edit; another user's review answers as if it did not exist. */
-    update(user: AuthUser, id: number, input: ReviewInput) {
-      return db.transaction(async (tx) => {
+    async update(user: AuthUser, id: number, input: ReviewInput) {
+      const { productId, updated } = await db.transaction(async (tx) => {
         const review = await repo.lockReview(tx, id, user.id);
         if (!review) throw reviewNotFound(id);
         const delta = input.rating === undefined ? 0 : input.rating - review.rating;
         // Also with no rating change: a review of a deleted product is gone with it.
         await catalog.adjustRating(tx, review.product_id, { sum: delta, count: 0 });
-        return repo.updateReview(tx, id, input);
+        return { productId: review.product_id, updated: await repo.updateReview(tx, id, input) };
       });
+      if (input.rating !== undefined) await catalog.invalidateProducts([productId]);
+      return updated;
     },
 
     /** The author, or a manager moderating, may delete. */
     async remove(user: AuthUser, id: number) {
-      await db.transaction(async (tx) => {
+      const productId = await db.transaction(async (tx) => {
         const review = await repo.lockReview(tx, id, hasRole(user, 'manager') ? null : user.id);
         if (!review) throw reviewNotFound(id);
         await catalog.adjustRating(tx, review.product_id, { sum: -review.rating, count: -1 });
         await repo.deleteReview(tx, id);
+        return review.product_id;
       });
+      await catalog.invalidateProducts([productId]);
     },
   };
 }
