@@ -93,6 +93,12 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
     },
   });
 
+  // Job handlers live here, apart from the transport that runs them (serve starts the in-process runner).
+  const jobs = createJobRegistry();
+  app.decorate('jobs', jobs);
+  jobs.every('purge idempotency keys', 60 * 60_000, () => purgeIdempotencyKeys(db).then(() => {}));
+  jobs.every('purge finished jobs', 60 * 60_000, () => purgeFinishedJobs(db).then(() => {}));
+
   const cache = createResponseCache({ redisUrl: config.redisUrl, namespace: await cacheNamespace(db) });
   app.decorate('responseCache', cache);
   app.addHook('onClose', () => cache.close());
