@@ -13,7 +13,7 @@ forEachEngine('catalog cache in one process (no Redis)', (ctx) => {
     t.app.inject({ method: 'GET', url, headers });
 
   before(async () => {
-    t = await buildTestApp(ctx.db);
+    t = await buildTestApp(ctx.db, { env: { RATE_LIMIT_FACTOR: '0' } });
     categoryId = await insertCategory(ctx.db, 'Kitchen');
   });
   after(() => t.close());
@@ -121,7 +121,7 @@ forEachEngine('catalog writes invalidate the cache', (ctx) => {
   const get = (url: string) => t.app.inject({ method: 'GET', url });
 
   before(async () => {
-    t = await buildTestApp(ctx.db);
+    t = await buildTestApp(ctx.db, { env: { RATE_LIMIT_FACTOR: '0' } });
     categoryId = await insertCategory(ctx.db, 'Bikes');
     manager = `Bearer ${t.tokenFor(await insertUser(ctx.db, 'manager'))}`;
   });

@@ -27,8 +27,8 @@ describe('catalog cache over Redis', { skip: sharedRedis ? false : 'TEST_REDIS_U
       t.app.inject({ method: 'GET', url, headers });
 
     before(async () => {
-      a = await buildTestApp(ctx.db, { env: { REDIS_URL: sharedRedis ?? '' } });
-      b = await buildTestApp(ctx.db, { env: { REDIS_URL: sharedRedis ?? '' } });
+      a = await buildTestApp(ctx.db, { env: { REDIS_URL: sharedRedis ?? '', RATE_LIMIT_FACTOR: '0' } });
+      b = await buildTestApp(ctx.db, { env: { REDIS_URL: sharedRedis ?? '', RATE_LIMIT_FACTOR: '0' } });
       await until(
         async () => a.app.responseCache.status() === 'up' && b.app.responseCache.status() === 'up',
         5_000,
@@ -101,7 +101,7 @@ describe('catalog cache over Redis', { skip: sharedRedis ? false : 'TEST_REDIS_U
 
     before(async () => {
       redis = await RedisServer.start();
-      t = await buildTestApp(ctx.db, { env: { REDIS_URL: redis.url } });
+      t = await buildTestApp(ctx.db, { env: { REDIS_URL: redis.url, RATE_LIMIT_FACTOR: '0' } });
       await until(async () => t.app.responseCache.status() === 'up', 5_000, 'connecting to Redis');
       categoryId = await insertCategory(ctx.db, 'Tools');
     });

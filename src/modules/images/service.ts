@@ -20,7 +20,7 @@ const MAX_INPUT_PIXELS = 50_000_000;
 
 export interface ImagesDeps {
   db: Database;
-  catalog: Pick<CatalogService, 'getProduct'>;
+  catalog: Pick<CatalogService, 'getProduct' | 'invalidateProducts'>;
   /** DATA_DIR/media: originals and thumbnails live under products/<product id>/. */
   mediaDir: string;
 }
@@ -47,6 +47,7 @@ export function createImagesService({ db, catalog, mediaDir }: ImagesDeps) {
           await enqueue(tx, IMAGE_JOB, { image_id: imageId });
           return imageId;
         });
+        await catalog.invalidateProducts([productId]);
         return { id, status: 'processing' as const };
       } catch (error) {
         await unlink(path.join(mediaDir, originalPath)).catch(() => {});
@@ -78,12 +79,15 @@ export function createImagesService({ db, catalog, mediaDir }: ImagesDeps) {
         ]);
       } catch (error) {
         await repo.markFailed(db, imageId, error instanceof Error ? error.message : String(error));
+        await catalog.invalidateProducts([image.product_id]);
         return;
       }
       const base = `products/${image.product_id}/${imageId}-${THUMBNAIL.width}x${THUMBNAIL.height}`;
       await write(`${base}.jpg`, jpeg);
       await write(`${base}.webp`, webp);
       await repo.markReady(db, imageId, { jpeg: `${base}.jpg`, webp: `${base}.webp` });
+      // The product's detail lists its images, and list pages show the first ready thumbnail.
+      await catalog.invalidateProducts([image.product_id]);
     },
   };
 }
