@@ -119,9 +119,10 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   });
   const cart = createCartService({ db });
   const payments = createPaymentsService({ db, provider: createTestPaymentProvider() });
-  const orders = createOrdersService({ db, cart, payments });
+  const stockChanged = (ids: readonly number[]) => catalog.invalidateStock(ids);
+  const orders = createOrdersService({ db, cart, payments, stockChanged });
   payments.registerJobs(jobs);
-  registerOrderJobs(jobs, { db, payments, users, mailer });
+  registerOrderJobs(jobs, { db, payments, users, mailer, stockChanged });
   const mediaDir = path.join(config.dataDir, 'media');
   const images = createImagesService({ db, catalog, mediaDir });
   registerImageJobs(jobs, images);

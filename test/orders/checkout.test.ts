@@ -184,4 +184,23 @@ forEachEngine('checkout', (ctx) => {
     });
     assert.equal(res.statusCode, 401);
   });
+  it('shows the stock a checkout took and a cancel returned at once, through the product cache', async () => {
+    const shopper = await newShopper(t, ctx.db);
+    const id = await product('5.00', 9, 'Cached');
+    const stockShown = async () =>
+      (await t.app.inject({ method: 'GET', url: `/api/products/${id}/` })).json().stock_quantity;
+    assert.equal(await stockShown(), 9);
+    assert.equal(await stockShown(), 9);
+    await addToCart(t, shopper, id, 4);
+    const placed = await checkout(t, shopper);
+    assert.equal(placed.statusCode, 201, placed.body);
+    assert.equal(await stockShown(), 5);
+    const canceled = await t.app.inject({
+      method: 'POST',
+      url: `/api/orders/${placed.json().id}/cancel/`,
+      headers: shopper.auth,
+    });
+    assert.equal(canceled.statusCode, 200, canceled.body);
+    assert.equal(await stockShown(), 9);
+  });
 });

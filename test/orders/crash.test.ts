@@ -67,6 +67,7 @@ forEachEngine('a runner that dies mid-job', (ctx) =>
         db: ctx.db,
         payments,
         users: createUsersService({ db: ctx.db }),
+        stockChanged: async () => {},
         mailer: {
           send: async () => {
             sending = true;

@@ -17,6 +17,7 @@ registerOrderJobs(registry, {
   db,
   payments,
   users: createUsersService({ db }),
+  stockChanged: async () => {},
   mailer: {
     send: async (mail) => {
       process.stdout.write(`SENDING ${mail.subject}\n`);

@@ -9,6 +9,7 @@ import type { PaymentsService } from '../payments/service.js';
 import type { UsersService } from '../users/service.js';
 import { confirmationMail, paymentFailedMail } from './emails.js';
 import * as repo from './repo.js';
+import type { StockChanged } from './service.js';
 import { CAPTURE_JOB } from './service.js';
 import { assertTransition } from './state.js';
 
@@ -23,9 +24,15 @@ const OrderJob = Type.Object({ order_id: Type.Integer() });
  */
 export function registerOrderJobs(
   registry: JobRegistry,
-  deps: { db: Database; payments: PaymentsService; users: UsersService; mailer: Mailer },
+  deps: {
+    db: Database;
+    payments: PaymentsService;
+    users: UsersService;
+    mailer: Mailer;
+    stockChanged: StockChanged;
+  },
 ): void {
-  const { db, payments, users, mailer } = deps;
+  const { db, payments, users, mailer, stockChanged } = deps;
 
   registry.register(
     CAPTURE_JOB,
@@ -41,11 +48,11 @@ export function registerOrderJobs(
 
       const result = await payments.capture(payment, token);
 
-      await db.transaction(async (tx) => {
+      const returned = await db.transaction(async (tx): Promise<number[]> => {
         const order = await repo.lockOrder(tx, order_id);
-        if (!order) return;
+        if (!order) return [];
         if (result.status === 'succeeded') {
-          if (!(await payments.recordCaptured(tx, payment_id, result.reference))) return;
+          if (!(await payments.recordCaptured(tx, payment_id, result.reference))) return [];
           if (order.order_status === 'pending') {
             assertTransition(order.order_status, 'paid', 'payment');
             await repo.setStatus(tx, order_id, 'paid');
@@ -54,16 +61,18 @@ export function registerOrderJobs(
             // The owner canceled while the card was being charged: give the money back.
             await payments.requestRefund(tx, payment_id);
           }
-          return;
+          return [];
         }
-        if (!(await payments.recordFailed(tx, payment_id, result.reason))) return;
-        if (order.order_status === 'pending') {
-          assertTransition(order.order_status, 'canceled', 'payment');
-          await repo.setStatus(tx, order_id, 'canceled');
-          await restock(tx, await repo.orderLines(tx, order_id));
-          await enqueue(tx, PAYMENT_FAILED_EMAIL_JOB, { order_id });
-        }
+        if (!(await payments.recordFailed(tx, payment_id, result.reason))) return [];
+        if (order.order_status !== 'pending') return [];
+        assertTransition(order.order_status, 'canceled', 'payment');
+        await repo.setStatus(tx, order_id, 'canceled');
+        const lines = await repo.orderLines(tx, order_id);
+        await restock(tx, lines);
+        await enqueue(tx, PAYMENT_FAILED_EMAIL_JOB, { order_id });
+        return lines.map((line) => line.productId);
       });
+      if (returned.length > 0) await stockChanged(returned);
     },
   );
 

@@ -47,8 +47,16 @@ function shortStock(short: ShortLine[]): AppError {
   );
 }
 
-export function createOrdersService(deps: { db: Database; cart: CartService; payments: PaymentsService }) {
-  const { db, cart, payments } = deps;
+/** Tells the catalog that stock moved, after the commit, so cached product answers are dropped. */
+export type StockChanged = (productIds: readonly number[]) => Promise<void>;
+
+export function createOrdersService(deps: {
+  db: Database;
+  cart: CartService;
+  payments: PaymentsService;
+  stockChanged: StockChanged;
+}) {
+  const { db, cart, payments, stockChanged } = deps;
 
   async function detail(id: number) {
     const order = await repo.findOrder(db, id);
@@ -62,9 +70,10 @@ export function createOrdersService(deps: { db: Database; cart: CartService; pay
      * emptied cart, the capture job, and the stock (taken last, or short and everything undone). The answer is stored under the
      * Idempotency-Key and replayed for the same request.
      */
-    placeOrder(user: AuthUser, checkout: Checkout, key: string, requestId: string) {
+    async placeOrder(user: AuthUser, checkout: Checkout, key: string, requestId: string) {
       const fingerprint = ['POST /api/orders/', checkout.payment_method, checkout.payment_token];
-      return runIdempotent(db, { userId: user.id, key, fingerprint, requestId }, async (tx) => {
+      let sold: number[] = [];
+      const answer = await runIdempotent(db, { userId: user.id, key, fingerprint, requestId }, async (tx) => {
         const { cartId, lines } = await cart.lockForCheckout(tx, user.id);
         if (cartId === null || lines.length === 0) throw new AppError('empty_cart', 'The cart is empty');
         const quote = await quoteLines(tx, lines);
@@ -81,8 +90,12 @@ export function createOrdersService(deps: { db: Database; cart: CartService; pay
         // Last, so the products' row locks are held for as little as possible; short stock here undoes it all.
         const taken = await takeStock(tx, lines);
         if (!taken.ok) throw shortStock(taken.short);
+        sold = lines.map((line) => line.productId);
         return { status: 201, body: presentOrder(order, payment) };
       });
+      // Only a checkout that ran (not a replay) moved stock.
+      if (sold.length > 0) await stockChanged(sold);
+      return answer;
     },
 
     /** Own orders; a manager sees everyone's and may filter by user. Newest first, keyset paged. */
@@ -122,16 +135,19 @@ export function createOrdersService(deps: { db: Database; cart: CartService; pay
      * pending order sees the cancel and records a failure, or refunds what it captured.
      */
     async cancelOrder(viewer: AuthUser, id: number) {
-      await db.transaction(async (tx) => {
+      const returned = await db.transaction(async (tx) => {
         const order = await repo.lockOrder(tx, id);
         if (!order || order.user_id !== viewer.id)
           throw new AppError('not_found', `Order ${id} does not exist`);
         assertTransition(order.order_status, 'canceled', 'owner');
         await repo.setStatus(tx, id, 'canceled');
-        await restock(tx, await repo.orderLines(tx, id));
+        const lines = await repo.orderLines(tx, id);
+        await restock(tx, lines);
         const payment = await payments.lockOfOrder(tx, id);
         if (payment?.status === 'succeeded') await payments.requestRefund(tx, payment.id);
+        return lines.map((line) => line.productId);
       });
+      await stockChanged(returned);
       return detail(id);
     },
 
