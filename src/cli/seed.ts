@@ -74,6 +74,17 @@ const PRODUCTS_SQL = `
           FROM generate_series($1::int + 1, $1::int + $7::int) AS g) picks
   ) generated`;
 
+/**
+ * A bulk statement without the pool's statement timeout (15 s, right for requests): building a GIN index over
+ * a million rows on a busy machine can take longer, and a seed has no user waiting.
+ */
+function unbounded(db: Database, sql: string, params?: unknown[]) {
+  return db.transaction(async (tx) => {
+    await tx.query('SET LOCAL statement_timeout = 0');
+    await tx.query(sql, params);
+  });
+}
+
 async function seedProducts(db: Database, count: number, leaves: [number, string][]) {
   const bulk = count >= BULK_THRESHOLD;
   const indexes = bulk
@@ -90,7 +101,7 @@ async function seedProducts(db: Database, count: number, leaves: [number, string
   try {
     for (let done = 0; done < count; done += CHUNK) {
       const size = Math.min(CHUNK, count - done);
-      await db.query(PRODUCTS_SQL, [
+      await unbounded(db, PRODUCTS_SQL, [
         done,
         ADJECTIVES,
         MATERIALS,
@@ -104,9 +115,9 @@ async function seedProducts(db: Database, count: number, leaves: [number, string
   } finally {
     progress.stop();
     // Indexes come back even when the load fails half-way: the catalog must never lose its access paths.
-    for (const index of indexes) await db.query(index.indexdef);
+    for (const index of indexes) await unbounded(db, index.indexdef);
   }
-  if (bulk) await db.query('ANALYZE products');
+  if (bulk) await unbounded(db, 'ANALYZE products');
 }
 
 async function seedUsers(db: Database, count: number): Promise<string> {
