@@ -12,6 +12,16 @@ function serialize(reply: FastifyReply, value: unknown): string {
 }
 
 /**
+ * A signed-in reader skips the shared cache and reads through `db.reader`, whose read-your-writes fences show
+ * them their own writes at once: an entry cached on another instance before their write could hide it for up
+ * to the L1 bound. Anonymous readers, the bulk of catalog traffic, are served from the cache.
+ */
+async function personal<T>(reply: FastifyReply, read: () => Promise<T>): Promise<T> {
+  reply.header('cache-control', 'private, no-cache');
+  return read();
+}
+
+/**
  * The catalog's public reads through the response cache. A miss asks the service and serializes with the
  * route's own response schema (reply.serialize), so cached bytes are exactly what an uncached answer would be.
  */
@@ -19,6 +29,7 @@ export function createCachedCatalog({ catalog, cache }: { catalog: CatalogServic
   const { categories, productLists, product } = CATALOG_DEPS;
   return {
     async categories(request: FastifyRequest, reply: FastifyReply) {
+      if (request.user !== null) return personal(reply, () => catalog.listCategories());
       const entry = await cache.get({
         key: 'categories',
         deps: [categories],
@@ -29,6 +40,7 @@ export function createCachedCatalog({ catalog, cache }: { catalog: CatalogServic
     },
 
     async category(request: FastifyRequest, reply: FastifyReply, id: number) {
+      if (request.user !== null) return personal(reply, () => catalog.getCategory(id));
       const entry = await cache.get({
         key: `category:${id}`,
         deps: [categories],
@@ -39,6 +51,7 @@ export function createCachedCatalog({ catalog, cache }: { catalog: CatalogServic
     },
 
     async products(request: FastifyRequest, reply: FastifyReply, query: ListProductsQuery) {
+      if (request.user !== null) return personal(reply, () => catalog.listProducts(query));
       const entry = await cache.get({
         key: `products:${JSON.stringify([
           query.sort,
@@ -58,6 +71,7 @@ export function createCachedCatalog({ catalog, cache }: { catalog: CatalogServic
     },
 
     async product(request: FastifyRequest, reply: FastifyReply, id: number) {
+      if (request.user !== null) return personal(reply, () => catalog.getProduct(id));
       const entry = await cache.get({
         key: `product:${id}`,
         deps: [categories, product(id)],
