@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
+import { recordJobRun } from '../job-metrics.js';
 import { type JobContext, PermanentJobError } from '../registry.js';
 import type { Broker } from './broker.js';
 import { decodeEnvelope } from './envelope.js';
@@ -71,12 +72,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     inFlight += 1;
     const attempt = Number(message.properties.headers?.['x-attempts'] ?? 0) + 1;
     const job = decodeEnvelope(message.content);
+    const startedAt = performance.now();
     try {
       try {
         const handler = handlers.get(type);
         if (job === null) throw new PermanentJobError('the message is not a job envelope');
         if (handler === undefined) throw new PermanentJobError(`no handler for job type ${type}`);
         await handler(job.payload, { id: job.id, attempt });
+        recordJobRun(type, 'done', startedAt);
       } catch (error) {
         const permanent = error instanceof PermanentJobError;
         const dead = permanent || attempt >= maxAttemptsOf(type);
@@ -86,6 +89,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           'x-attempts': attempt,
           'x-last-error': reason.slice(0, 500),
         });
+        recordJobRun(type, dead ? 'failed' : 'retried', startedAt);
       }
       channel.ack(message);
     } catch (error) {
