@@ -6,12 +6,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { openBroker } from '../../src/platform/jobs/amqp/broker.js';
-import { DEFAULT_RETRY_DELAYS_MS } from '../../src/platform/jobs/amqp/consumer.js';
+import { createConsumer, DEFAULT_RETRY_DELAYS_MS } from '../../src/platform/jobs/amqp/consumer.js';
+import { createPublisher } from '../../src/platform/jobs/amqp/publisher.js';
+import { PermanentJobError } from '../../src/platform/jobs/registry.js';
+import { registry } from '../../src/platform/observability/metrics.js';
 import { startMetricsServer } from '../../src/platform/observability/metrics-server.js';
 import { buildTestApp } from '../helpers/app.js';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { forEachEngine, openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
-import { deleteQueues, uniquePrefix } from '../pipeline/amqp-helpers.js';
+import { deleteQueues, uniquePrefix, waitFor } from '../pipeline/amqp-helpers.js';
 import { sampleOf } from './scrape.js';
 
 const amqpUrl = requireService('TEST_AMQP_URL');
@@ -115,6 +118,72 @@ describe('bazaar worker serves its probes and metrics on METRICS_PORT [postgres]
     } finally {
       child.kill('SIGTERM');
       assert.equal(await exitOf(child), 0);
+    }
+  });
+});
+
+describe('RabbitMQ consumer metrics', { skip: amqpUrl ? false : 'needs TEST_AMQP_URL' }, () => {
+  const prefix = uniquePrefix('consumer-metrics');
+  const types = ['m_ok', 'm_flaky', 'm_dead'];
+  const delays = [50];
+  after(() => deleteQueues(amqpUrl as string, prefix, types, delays));
+
+  it('counts done, retried and failed runs by type, and the messages waiting in the dead queues', async () => {
+    const logger = pino({ level: 'silent' });
+    const broker = await openBroker({ url: amqpUrl as string, logger, name: `${prefix}-consumer` });
+    const finished = new Set<string>();
+    const consumer = createConsumer({
+      broker,
+      prefix,
+      logger,
+      retryDelaysMs: delays,
+      maxAttempts: 3,
+      handlers: new Map([
+        ['m_ok', async () => void finished.add('m_ok')],
+        [
+          'm_flaky',
+          async (_payload: unknown, job: { attempt: number }) => {
+            if (job.attempt === 1) throw new Error('first run fails');
+            finished.add('m_flaky');
+          },
+        ],
+        [
+          'm_dead',
+          async () => {
+            finished.add('m_dead');
+            throw new PermanentJobError('never works');
+          },
+        ],
+      ]),
+    });
+    const publisher = createPublisher({ broker, prefix });
+    try {
+      await consumer.start();
+      const before = await registry.metrics();
+      for (const type of types) await publisher.publish({ id: 1, type, payload: {} });
+      await waitFor(() => finished.size === 3, 10_000, 'the three jobs');
+      let now = '';
+      const delta = (type: string, outcome: string) =>
+        sampleOf(now, 'bazaar_jobs_total', { type, outcome }) -
+        sampleOf(before, 'bazaar_jobs_total', { type, outcome });
+      // The failure is counted once its republish to the dead queue is confirmed, a moment after the run.
+      await waitFor(
+        async () => {
+          now = await registry.metrics();
+          return sampleOf(now, 'bazaar_broker_dead_letter_messages') === 1 && delta('m_dead', 'failed') > 0;
+        },
+        10_000,
+        'the dead letter',
+      );
+      assert.equal(delta('m_ok', 'done'), 1);
+      assert.equal(delta('m_flaky', 'retried'), 1);
+      assert.equal(delta('m_flaky', 'done'), 1);
+      assert.equal(delta('m_dead', 'failed'), 1);
+      assert.equal(delta('m_dead', 'done'), 0);
+    } finally {
+      await consumer.stop();
+      await publisher.close();
+      await broker.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
+import { setDeadLetterReader } from '../../observability/metrics.js';
 import { recordJobRun } from '../job-metrics.js';
 import { type JobContext, PermanentJobError } from '../registry.js';
 import type { Broker } from './broker.js';
@@ -124,8 +125,32 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
   }
 
+  // One channel of its own for the scrape-time reading, so a failed check never closes a subscription's.
+  let reader: Promise<ConfirmChannel> | null = null;
+  async function deadLetters(): Promise<number> {
+    if (!broker.connected()) throw new Error('the broker is not connected');
+    reader ??= broker.confirmChannel().then((channel) => {
+      channel.once('close', () => {
+        reader = null;
+      });
+      return channel;
+    });
+    try {
+      const channel = await reader;
+      let total = 0;
+      for (const type of handlers.keys()) {
+        total += (await channel.checkQueue(queuesOf(prefix, type).dead)).messageCount;
+      }
+      return total;
+    } catch (error) {
+      reader = null;
+      throw error;
+    }
+  }
+
   return {
     async start() {
+      setDeadLetterReader(deadLetters);
       await Promise.all(
         [...handlers.keys()].map(
           (type) =>
@@ -137,6 +162,8 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     },
     async stop() {
       stopped = true;
+      setDeadLetterReader(null);
+      if (reader) await (await reader.catch(() => null))?.close().catch(() => {});
       await Promise.all(
         [...live.values()].map(({ channel, consumerTag }) => channel.cancel(consumerTag).catch(() => {})),
       );
