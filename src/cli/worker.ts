@@ -8,6 +8,7 @@ import { createPublisher } from '../platform/jobs/amqp/publisher.js';
 import { createOutboxRelay } from '../platform/jobs/amqp/relay.js';
 import type { JobRegistry } from '../platform/jobs/registry.js';
 import { startJobRunner } from '../platform/jobs/runner.js';
+import { startMetricsServer } from '../platform/observability/metrics-server.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /** The registry's handlers as the RabbitMQ consumer wants them, with each type's attempt limit. */
@@ -37,6 +38,16 @@ export async function worker(): Promise<void> {
   const app = await buildApp({ config, db, logger, jwtSecret: resolveJwtSecret(config) });
   const { handlers, maxAttempts } = consumerHandlers(app.jobs);
   const broker = await openBroker({ url: config.amqpUrl, logger, name: `bazaar-worker-${process.pid}` });
+  // Up before the consumer, so the liveness probe answers while the subscriptions wait for the broker.
+  const metrics = await startMetricsServer(config.metricsPort, config.host, {
+    database: async () => {
+      await db.query('SELECT 1');
+    },
+    broker: async () => {
+      if (!broker.connected()) throw new Error('not connected');
+    },
+  });
+  logger.info({ port: metrics.port }, 'worker metrics and probes listening');
   const consumer = createConsumer({
     broker,
     prefix: config.amqpQueuePrefix,
@@ -54,6 +65,7 @@ export async function worker(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'worker stopping: finishing the jobs in flight');
     await consumer.stop();
+    await metrics.close();
     await broker.close().catch(() => {});
     await app.close();
     await db.close();

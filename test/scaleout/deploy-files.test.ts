@@ -126,6 +126,24 @@ describe('deployment files', () => {
     assert.match(healthcheck, /127\.0\.0\.1:3000\/readyz/);
   });
 
+  it('probes and scrapes the workers on METRICS_PORT, where `bazaar worker` serves /healthz, /readyz, /metrics', () => {
+    const config = of('ConfigMap').find((doc) => (doc.metadata as Doc).name === 'bazaar-config') as {
+      data: Record<string, string>;
+    };
+    const metricsPort = Number(config.data.METRICS_PORT);
+    const worker = of('Deployment').find((doc) => (doc.metadata as Doc).name === 'bazaar-worker') as Doc;
+    const template = podSpec(worker) as ReturnType<typeof podSpec> & {
+      metadata: { annotations: Record<string, string> };
+    };
+    const container = template.spec.containers[0] as Container;
+    for (const probe of [container.livenessProbe, container.readinessProbe]) {
+      const port = container.ports?.find((entry) => entry.name === probe?.httpGet.port);
+      assert.equal(port?.containerPort, metricsPort, `${probe?.httpGet.path} is probed on another port`);
+    }
+    assert.equal(template.metadata.annotations['prometheus.io/port'], String(metricsPort));
+    assert.equal(template.metadata.annotations['prometheus.io/path'], '/metrics');
+  });
+
   it('gives every Deployment both probes, a Service, an autoscaler and a disruption budget that match it', () => {
     const deployments = of('Deployment');
     assert.deepEqual(deployments.map((doc) => (doc.metadata as Doc).name).sort(), [

@@ -5,6 +5,7 @@ import type { AccessTokens } from '../../platform/http/auth.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { FailureLimiter } from '../../platform/http/rate-limits.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
+import { loginFailures as failedLogins, registrations } from '../../platform/observability/metrics.js';
 import { hashPassword, verifyPassword } from '../users/passwords.js';
 import type { CreateUser, UserRow, UsersService } from '../users/service.js';
 import { assertPasswordStrength } from '../users/service.js';
@@ -92,6 +93,7 @@ export function createAuthService(deps: AuthDeps) {
   return {
     async register(input: CreateUser) {
       const user = await users.createUser({ ...input, role: 'customer' });
+      registrations.inc();
       return startSession(db, user);
     },
 
@@ -104,10 +106,16 @@ export function createAuthService(deps: AuthDeps) {
       const [by, identifier] = loginIdentifier(input);
       const found = await users.findCredentials(by, identifier);
       const accountKey = found ? `user:${found.user.id}` : `unknown:${identifier.toLowerCase()}`;
-      await loginFailures.perAddress.check(address);
-      await loginFailures.perAccount.check(accountKey);
+      try {
+        await loginFailures.perAddress.check(address);
+        await loginFailures.perAccount.check(accountKey);
+      } catch (error) {
+        if (error instanceof AppError) failedLogins.inc();
+        throw error;
+      }
       const valid = await verifyPassword(found?.passwordHash ?? (await dummyHash), input.password);
       if (!found || !valid) {
+        failedLogins.inc();
         await Promise.all([
           loginFailures.perAddress.recordFailure(address),
           loginFailures.perAccount.recordFailure(accountKey),

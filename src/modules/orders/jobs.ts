@@ -4,6 +4,7 @@ import { enqueue } from '../../platform/jobs/outbox.js';
 import type { JobRegistry } from '../../platform/jobs/registry.js';
 import { sendMailOnce } from '../../platform/mail/mail-job.js';
 import type { Mail, Mailer } from '../../platform/mail/mailer.js';
+import { paymentFailures } from '../../platform/observability/metrics.js';
 import { restock } from '../catalog/stock.js';
 import type { PaymentsService } from '../payments/service.js';
 import type { UsersService } from '../users/service.js';
@@ -46,8 +47,13 @@ export function registerOrderJobs(
         return;
       }
 
-      const result = await payments.capture(payment, token);
+      const result = await payments.capture(payment, token).catch((error: unknown) => {
+        // No answer from the provider: the job retries, and each failed call is counted.
+        paymentFailures.inc({ reason: 'error' });
+        throw error;
+      });
 
+      let declined = false;
       const returned = await db.transaction(async (tx): Promise<number[]> => {
         const order = await repo.lockOrder(tx, order_id);
         if (!order) return [];
@@ -64,6 +70,7 @@ export function registerOrderJobs(
           return [];
         }
         if (!(await payments.recordFailed(tx, payment_id, result.reason))) return [];
+        declined = true;
         if (order.order_status !== 'pending') return [];
         assertTransition(order.order_status, 'canceled', 'payment');
         await repo.setStatus(tx, order_id, 'canceled');
@@ -72,6 +79,8 @@ export function registerOrderJobs(
         await enqueue(tx, PAYMENT_FAILED_EMAIL_JOB, { order_id });
         return lines.map((line) => line.productId);
       });
+      // After the commit, and once per payment: a rerun finds it failed already and returns above.
+      if (declined) paymentFailures.inc({ reason: 'declined' });
       if (returned.length > 0) await stockChanged(returned);
     },
   );

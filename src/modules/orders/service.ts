@@ -5,6 +5,7 @@ import { AppError } from '../../platform/http/errors.js';
 import { runIdempotent } from '../../platform/http/idempotency.js';
 import { enqueue } from '../../platform/jobs/outbox.js';
 import { lineTotal, sumAmounts } from '../../platform/money.js';
+import { addRevenue, ordersPlaced } from '../../platform/observability/metrics.js';
 import type { CartService } from '../cart/service.js';
 import { quoteLines, restock, type ShortLine, takeStock } from '../catalog/stock.js';
 import type { PaymentRow, PaymentsService } from '../payments/service.js';
@@ -93,6 +94,11 @@ export function createOrdersService(deps: {
         sold = lines.map((line) => line.productId);
         return { status: 201, body: presentOrder(order, payment) };
       });
+      // Counted once committed, and only by the request that placed the order, never by a replay of it.
+      if (answer.status === 201 && !answer.replayed) {
+        ordersPlaced.inc();
+        addRevenue((answer.body as { total_amount: string }).total_amount);
+      }
       // Only a checkout that ran (not a replay) moved stock.
       if (sold.length > 0) await stockChanged(sold);
       return answer;

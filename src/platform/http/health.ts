@@ -24,17 +24,23 @@ async function probe(check: ReadinessCheck): Promise<string> {
   }
 }
 
+/** Probes every check at once: ready when all answered, with each one's state ('ok' or the reason). */
+export async function readiness(
+  checks: Record<string, ReadinessCheck>,
+): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => [name, await probe(check)] as const),
+  );
+  return { ready: entries.every(([, state]) => state === 'ok'), checks: Object.fromEntries(entries) };
+}
+
 /** /healthz says the process answers; /readyz says every dependency answers, 503 with details when not. */
 export const healthPlugin = fp(
   async (app: FastifyInstance, options: { checks: Record<string, ReadinessCheck> }) => {
     const hidden = { schema: { hide: true }, logLevel: 'warn' as const };
     app.get('/healthz', hidden, async () => ({ status: 'ok' }));
     app.get('/readyz', hidden, async (_request, reply) => {
-      const entries = await Promise.all(
-        Object.entries(options.checks).map(async ([name, check]) => [name, await probe(check)] as const),
-      );
-      const checks = Object.fromEntries(entries);
-      const ready = entries.every(([, state]) => state === 'ok');
+      const { ready, checks } = await readiness(options.checks);
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
     });
   },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.js';
+import { recordJobRun } from './job-metrics.js';
 import { type ClaimedJob, claimDueJobs, JOBS_CHANNEL, markDone, markFailed } from './outbox.js';
 import { type JobRegistry, PermanentJobError } from './registry.js';
 
@@ -66,14 +67,17 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
   async function run(job: ClaimedJob): Promise<void> {
     const definition = registry.definition(job.type);
     const log = logger.child({ job: job.id, type: job.type, attempt: job.attempts });
+    const startedAt = performance.now();
     try {
       if (!definition) throw new PermanentJobError(`No handler for job type ${job.type}`);
       await definition.run(job.payload, { id: job.id, attempt: job.attempts });
       await markDone(db, job);
+      recordJobRun(job.type, 'done', startedAt);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const last = error instanceof PermanentJobError || job.attempts >= (definition?.maxAttempts ?? 1);
       const retryIn = last ? null : retryDelayMs(job.attempts, backoff);
+      recordJobRun(job.type, last ? 'failed' : 'retried', startedAt);
       if (last) log.error({ err: error }, 'job failed for good: dead');
       else log.warn({ err: error, retry_in_ms: retryIn }, 'job failed: will retry');
       await markFailed(db, job, message, retryIn).catch((markError) =>

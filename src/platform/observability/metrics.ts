@@ -161,12 +161,23 @@ export const brokerConnected = new Gauge({
   registers: [registry],
 });
 
-/** Messages in the broker's dead-letter queue, set by the code that consumes the broker. */
+let deadLetterReader: (() => Promise<number>) | null = null;
+
+/** How a consumer counts the messages of its dead queues at scrape time; null stops the reading. */
+export function setDeadLetterReader(read: (() => Promise<number>) | null): void {
+  deadLetterReader = read;
+}
+
+/** Messages in the broker's dead-letter queues, read at scrape time by the process that consumes them. */
 export const brokerDeadLetters = new Gauge({
   name: 'bazaar_broker_dead_letter_messages',
   help: 'Messages waiting in the RabbitMQ dead-letter queue',
   aggregator: 'max',
   registers: [registry],
+  async collect() {
+    const count = await deadLetterReader?.().catch(() => null);
+    if (typeof count === 'number') this.set(count);
+  },
 });
 
 // ---- Business ----

@@ -1,5 +1,6 @@
 import { type ConfirmChannel, connect, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
+import { brokerConnected } from '../../observability/metrics.js';
 
 /**
  * One AMQP connection that heals itself: after a broker restart or a dropped socket it reconnects with
@@ -11,6 +12,8 @@ export interface Broker {
   confirmChannel(): Promise<ConfirmChannel>;
   /** Resolves once the first connection is up (rejects after `initialMaxRetries` failed attempts). */
   ready(): Promise<void>;
+  /** Whether the connection is open right now (for /readyz). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -37,9 +40,22 @@ export async function openBroker(options: BrokerOptions): Promise<Broker> {
       ...(options.initialMaxRetries === undefined ? {} : { initialMaxRetries: options.initialMaxRetries }),
     },
   });
+  // The gauge follows the last event: a process holds one broker connection (a worker's or a relay's).
+  let open = false;
+  const setOpen = (state: boolean) => {
+    open = state;
+    brokerConnected.set(state ? 1 : 0);
+  };
+  setOpen(false);
   model.on('error', (error: Error) => logger.warn({ err: error }, 'broker connection error'));
-  model.on('disconnect', (error: Error) => logger.warn({ reason: error.message }, 'broker connection lost'));
-  model.on('connect', () => logger.info({ connection: options.name }, 'connected to the broker'));
+  model.on('disconnect', (error: Error) => {
+    setOpen(false);
+    logger.warn({ reason: error.message }, 'broker connection lost');
+  });
+  model.on('connect', () => {
+    setOpen(true);
+    logger.info({ connection: options.name }, 'connected to the broker');
+  });
   model.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
     logger.debug({ attempt, delay }, 'reconnecting to the broker'),
   );
@@ -54,6 +70,10 @@ export async function openBroker(options: BrokerOptions): Promise<Broker> {
     ready: async () => {
       await model.waitForConnect();
     },
-    close: () => model.close(),
+    connected: () => open,
+    close: async () => {
+      setOpen(false);
+      await model.close();
+    },
   };
 }

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
+import { setDeadLetterReader } from '../../observability/metrics.js';
+import { recordJobRun } from '../job-metrics.js';
 import { type JobContext, PermanentJobError } from '../registry.js';
 import type { Broker } from './broker.js';
 import { decodeEnvelope } from './envelope.js';
@@ -71,12 +73,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     inFlight += 1;
     const attempt = Number(message.properties.headers?.['x-attempts'] ?? 0) + 1;
     const job = decodeEnvelope(message.content);
+    const startedAt = performance.now();
     try {
       try {
         const handler = handlers.get(type);
         if (job === null) throw new PermanentJobError('the message is not a job envelope');
         if (handler === undefined) throw new PermanentJobError(`no handler for job type ${type}`);
         await handler(job.payload, { id: job.id, attempt });
+        recordJobRun(type, 'done', startedAt);
       } catch (error) {
         const permanent = error instanceof PermanentJobError;
         const dead = permanent || attempt >= maxAttemptsOf(type);
@@ -86,6 +90,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           'x-attempts': attempt,
           'x-last-error': reason.slice(0, 500),
         });
+        recordJobRun(type, dead ? 'failed' : 'retried', startedAt);
       }
       channel.ack(message);
     } catch (error) {
@@ -120,8 +125,32 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
   }
 
+  // One channel of its own for the scrape-time reading, so a failed check never closes a subscription's.
+  let reader: Promise<ConfirmChannel> | null = null;
+  async function deadLetters(): Promise<number> {
+    if (!broker.connected()) throw new Error('the broker is not connected');
+    reader ??= broker.confirmChannel().then((channel) => {
+      channel.once('close', () => {
+        reader = null;
+      });
+      return channel;
+    });
+    try {
+      const channel = await reader;
+      let total = 0;
+      for (const type of handlers.keys()) {
+        total += (await channel.checkQueue(queuesOf(prefix, type).dead)).messageCount;
+      }
+      return total;
+    } catch (error) {
+      reader = null;
+      throw error;
+    }
+  }
+
   return {
     async start() {
+      setDeadLetterReader(deadLetters);
       await Promise.all(
         [...handlers.keys()].map(
           (type) =>
@@ -133,6 +162,8 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     },
     async stop() {
       stopped = true;
+      setDeadLetterReader(null);
+      if (reader) await (await reader.catch(() => null))?.close().catch(() => {});
       await Promise.all(
         [...live.values()].map(({ channel, consumerTag }) => channel.cancel(consumerTag).catch(() => {})),
       );
