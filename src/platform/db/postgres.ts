@@ -75,12 +75,20 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await primary.connect();
     let broken = false;
+    // The pool watches only its idle clients: a checked-out one whose server goes away between two
+    // statements (a restart, pg_terminate_backend) emits 'error', which would crash the process unheard.
+    // The next statement on it fails anyway, and the client is then destroyed below.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (error) {
-      broken = (error as { code?: string }).code === undefined;
+      broken ||= (error as { code?: string }).code === undefined;
       throw error;
     } finally {
+      client.off('error', onError);
       // A client that failed outside SQL (connection lost) is destroyed rather than handed out again.
       client.release(broken);
     }
