@@ -18,6 +18,8 @@ export interface Config {
   databaseReplicaUrls: string[];
   /** A replica staler than this (ms) is skipped by the read router. */
   databaseReplicaMaxLagMs: number;
+  /** Hot statements as named, server-side prepared ones; false behind a PgBouncer that cannot keep them. */
+  databasePreparedStatements: boolean;
   redisUrl: string | null;
   /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
@@ -64,6 +66,14 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
     throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
   }
   return Number(raw);
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
 }
 
 function parseUrl(env: Env, name: string, protocols: string[], raw = read(env, name)): string | null {
@@ -182,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databaseReplicaUrls: replicas,
     databaseReplicaMaxLagMs: parseInteger(env, 'DATABASE_REPLICA_MAX_LAG_MS', 5_000, 100, 600_000),
+    databasePreparedStatements: parseBoolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
     redisUrl: parseUrl(env, 'REDIS_URL', ['redis', 'rediss']),
     redisKeyPrefix: parseKeyPrefix(env),
     amqpUrl: parseUrl(env, 'AMQP_URL', ['amqp', 'amqps']),

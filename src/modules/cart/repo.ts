@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db/index.js';
+import { prepared, type Queryable } from '../../platform/db/index.js';
 
 /** The cart's SQL. Every statement on an item is scoped by the owner's user id: another user's item is absent. */
 
@@ -8,10 +8,10 @@ export interface CartItemRow {
   quantity: number;
 }
 
+const FIND_CART = prepared('SELECT id FROM shopping_carts WHERE user_id = $1');
+
 export async function findCartId(db: Queryable, userId: number): Promise<number | undefined> {
-  const { rows } = await db.query<{ id: number }>('SELECT id FROM shopping_carts WHERE user_id = $1', [
-    userId,
-  ]);
+  const { rows } = await db.query<{ id: number }>(FIND_CART, [userId]);
   return rows[0]?.id;
 }
 
@@ -34,20 +34,35 @@ export async function listItems(db: Queryable, cartId: number): Promise<CartItem
   return rows;
 }
 
-/** Adds to the product's line, creating it if needed; the CHECK (quantity <= 999) refuses a sum above 999. */
+/**
+ * Adds to the product's line of the user's cart, creating the cart and the line as needed, in one statement;
+ * the CHECK (quantity <= 999) refuses a sum above 999. An existing cart row is only read, never rewritten; two
+ * first adds at once settle on the unique user_id.
+ */
+const ADD_TO_LINE = prepared(
+  `WITH existing AS (
+     SELECT id FROM shopping_carts WHERE user_id = $1
+   ), created AS (
+     INSERT INTO shopping_carts (user_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM existing)
+     ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
+     RETURNING id
+   ), cart AS (
+     SELECT id FROM existing UNION ALL SELECT id FROM created
+   )
+   INSERT INTO cart_items (cart_id, product_id, quantity)
+   SELECT cart.id, $2, $3 FROM cart
+   ON CONFLICT (cart_id, product_id)
+   DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()
+   RETURNING id, product_id, quantity`,
+);
+
 export async function addToLine(
   db: Queryable,
-  cartId: number,
+  userId: number,
   productId: number,
   quantity: number,
 ): Promise<CartItemRow> {
-  const { rows } = await db.query<CartItemRow>(
-    `INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)
-     ON CONFLICT (cart_id, product_id)
-     DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()
-     RETURNING id, product_id, quantity`,
-    [cartId, productId, quantity],
-  );
+  const { rows } = await db.query<CartItemRow>(ADD_TO_LINE, [userId, productId, quantity]);
   return rows[0] as CartItemRow;
 }
 
@@ -81,24 +96,21 @@ export async function deleteAllItems(db: Queryable, cartId: number): Promise<voi
 }
 
 /**
- * The cart row locked for a checkout, with its lines: a second checkout of the same user (another key) waits
- * on the lock and then finds the cart already emptied, so one cart never becomes two orders. The lines are read
- * by a second statement on purpose: in READ COMMITTED a statement that waited for a lock still sees the rows
- * of its own snapshot (from before the first checkout committed) for every table it did not lock.
+ * For a checkout, in its transaction: deletes the cart's lines and returns them, in one statement. The deleted
+ * rows stay locked until the checkout ends: a second checkout of the same user (another key) waits for them,
+ * then finds them gone (an empty cart), so one cart never becomes two orders; a checkout that fails gives them
+ * back with its rollback. A line added meanwhile is not in this checkout's snapshot and stays in the cart.
  */
-export async function lockCartLines(
+const TAKE_LINES = prepared(
+  `DELETE FROM cart_items ci USING shopping_carts c
+    WHERE c.user_id = $1 AND ci.cart_id = c.id
+   RETURNING ci.product_id, ci.quantity`,
+);
+
+export async function takeLines(
   tx: Queryable,
   userId: number,
-): Promise<{ cartId: number; lines: { product_id: number; quantity: number }[] } | undefined> {
-  const { rows } = await tx.query<{ id: number }>(
-    'SELECT id FROM shopping_carts WHERE user_id = $1 FOR UPDATE',
-    [userId],
-  );
-  const cartId = rows[0]?.id;
-  if (cartId === undefined) return undefined;
-  const lines = await tx.query<{ product_id: number; quantity: number }>(
-    'SELECT product_id, quantity FROM cart_items WHERE cart_id = $1',
-    [cartId],
-  );
-  return { cartId, lines: lines.rows };
+): Promise<{ product_id: number; quantity: number }[]> {
+  const { rows } = await tx.query<{ product_id: number; quantity: number }>(TAKE_LINES, [userId]);
+  return rows;
 }

@@ -63,9 +63,9 @@ export function createCartService({ db }: { db: Database }) {
           { path: 'body.product_id', message: 'does not name an available product' },
         ]);
       }
-      const cartId = await repo.ensureCart(db, userId);
       try {
-        return await view(await repo.addToLine(db, cartId, productId, quantity));
+        // Shown at the price just read: the same request's view of the product.
+        return withLineTotal(present(await repo.addToLine(db, userId, productId, quantity), product));
       } catch (error) {
         if (pgErrorCode(error) === PgErrorCode.checkViolation) {
           throw new AppError(
@@ -98,20 +98,13 @@ export function createCartService({ db }: { db: Database }) {
       if (cartId !== undefined) await repo.deleteAllItems(db, cartId);
     },
 
-    /** For checkout, inside its transaction: the locked cart and its lines (empty when there is none). */
-    async lockForCheckout(
-      tx: Queryable,
-      userId: number,
-    ): Promise<{ cartId: number | null; lines: StockLine[] }> {
-      const cart = await repo.lockCartLines(tx, userId);
-      return {
-        cartId: cart?.cartId ?? null,
-        lines: (cart?.lines ?? []).map((line) => ({ productId: line.product_id, quantity: line.quantity })),
-      };
-    },
-
-    async empty(tx: Queryable, cartId: number): Promise<void> {
-      await repo.deleteAllItems(tx, cartId);
+    /**
+     * For checkout, inside its transaction: takes the cart's lines out of the cart (empty when there is none).
+     * They are gone once the checkout commits, and back if it rolls back; see repo.takeLines.
+     */
+    async takeForCheckout(tx: Queryable, userId: number): Promise<StockLine[]> {
+      const lines = await repo.takeLines(tx, userId);
+      return lines.map((line) => ({ productId: line.product_id, quantity: line.quantity }));
     },
   };
 }

@@ -82,7 +82,7 @@ export async function quoteLines(tx: Queryable, lines: readonly StockLine[]): Pr
 }
 
 /**
- * Takes every line or none. The rows are locked in id order, then checked: when any line is short, nothing is
+ * Takes every line or none, in one statement (see stock-repo.takeStock): when any line is short, nothing is
  * changed and the short lines are returned. Call it as late as possible in the transaction: the row locks of
  * a hot product are held until commit, and every other buyer of it waits for them.
  */
@@ -91,17 +91,15 @@ export async function takeStock(
   lines: readonly StockLine[],
 ): Promise<{ ok: true } | { ok: false; short: ShortLine[] }> {
   const wanted = merge(lines);
-  const ids = wanted.map((line) => line.productId);
-  const locked = new Map((await repo.lockProducts(tx, ids)).map((row) => [row.id, row]));
-  const short = shortLines(wanted, locked);
-  if (short.length > 0) return { ok: false, short };
-  const changed = await repo.decrementStock(
+  const { locked, taken } = await repo.takeStock(
     tx,
-    ids,
+    wanted.map((line) => line.productId),
     wanted.map((line) => line.quantity),
   );
+  const short = shortLines(wanted, new Map(locked.map((row) => [row.id, row])));
+  if (short.length > 0) return { ok: false, short };
   // Unreachable while the rows stay locked; if it ever happens, throwing rolls the whole order back.
-  if (changed !== wanted.length) throw new Error(`Stock changed under a lock (${changed}/${wanted.length})`);
+  if (taken !== wanted.length) throw new Error(`Stock changed under a lock (${taken}/${wanted.length})`);
   return { ok: true };
 }
 

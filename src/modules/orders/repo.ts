@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db/index.js';
+import { prepared, type Queryable } from '../../platform/db/index.js';
 import type { TakenLine } from '../catalog/stock.js';
 import type { OrderStatus } from './state.js';
 
@@ -34,7 +34,7 @@ export async function insertOrder(
   lines: readonly TakenLine[],
 ): Promise<OrderRow> {
   const { rows } = await tx.query<OrderRow>(
-    `WITH o AS (
+    prepared(`WITH o AS (
        INSERT INTO orders (user_id, total_amount) VALUES ($1, $2)
        RETURNING id, user_id, order_status, total_amount, created_at, updated_at
      ), oi AS (
@@ -45,7 +45,7 @@ export async function insertOrder(
      )
      SELECT ${ORDER_COLUMNS},
             (SELECT json_agg(${ITEM_JSON} ORDER BY oi.id) FROM oi) AS items
-       FROM o`,
+       FROM o`),
     [
       userId,
       total,
@@ -60,7 +60,7 @@ export async function insertOrder(
 
 export async function findOrder(db: Queryable, id: number): Promise<OrderRow | undefined> {
   const { rows } = await db.query<OrderRow>(
-    `SELECT ${ORDER_COLUMNS}, ${ITEMS_OF_O} FROM orders o WHERE o.id = $1`,
+    prepared(`SELECT ${ORDER_COLUMNS}, ${ITEMS_OF_O} FROM orders o WHERE o.id = $1`),
     [id],
   );
   return rows[0];
@@ -74,14 +74,17 @@ export interface LockedOrder {
 
 export async function lockOrder(tx: Queryable, id: number): Promise<LockedOrder | undefined> {
   const { rows } = await tx.query<LockedOrder>(
-    'SELECT id, user_id, order_status FROM orders WHERE id = $1 FOR UPDATE',
+    prepared('SELECT id, user_id, order_status FROM orders WHERE id = $1 FOR UPDATE'),
     [id],
   );
   return rows[0];
 }
 
 export async function setStatus(tx: Queryable, id: number, status: OrderStatus): Promise<void> {
-  await tx.query('UPDATE orders SET order_status = $2, updated_at = now() WHERE id = $1', [id, status]);
+  await tx.query(prepared('UPDATE orders SET order_status = $2, updated_at = now() WHERE id = $1'), [
+    id,
+    status,
+  ]);
 }
 
 export async function orderLines(
@@ -89,7 +92,7 @@ export async function orderLines(
   id: number,
 ): Promise<{ productId: number; quantity: number }[]> {
   const { rows } = await tx.query<{ productId: number; quantity: number }>(
-    'SELECT product_id AS "productId", quantity FROM order_items WHERE order_id = $1',
+    prepared('SELECT product_id AS "productId", quantity FROM order_items WHERE order_id = $1'),
     [id],
   );
   return rows;
@@ -108,13 +111,13 @@ export async function listOrders(
   limit: number,
 ): Promise<OrderRow[]> {
   const { rows } = await db.query<OrderRow>(
-    `SELECT ${ORDER_COLUMNS}, ${ITEMS_OF_O}
+    prepared(`SELECT ${ORDER_COLUMNS}, ${ITEMS_OF_O}
        FROM orders o
       WHERE ($1::int IS NULL OR o.user_id = $1)
         AND ($2::text IS NULL OR o.order_status = $2)
         AND ($3::int IS NULL OR o.id < $3)
       ORDER BY o.id DESC
-      LIMIT $4`,
+      LIMIT $4`),
     [filter.userId ?? null, filter.status ?? null, beforeId, limit],
   );
   return rows;

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db/index.js';
+import { prepared, type Queryable } from '../../platform/db/index.js';
 
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refunded';
 
@@ -22,7 +22,9 @@ export async function insertPayment(
   amount: string,
 ): Promise<PaymentRow> {
   const { rows } = await tx.query<PaymentRow>(
-    `INSERT INTO payments (order_id, payment_method, amount) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    prepared(
+      `INSERT INTO payments (order_id, payment_method, amount) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    ),
     [orderId, method, amount],
   );
   return rows[0] as PaymentRow;
@@ -30,7 +32,7 @@ export async function insertPayment(
 
 export async function findPayment(db: Queryable, id: number, lock = false): Promise<PaymentRow | undefined> {
   const { rows } = await db.query<PaymentRow>(
-    `SELECT ${COLUMNS} FROM payments WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    prepared(`SELECT ${COLUMNS} FROM payments WHERE id = $1${lock ? ' FOR UPDATE' : ''}`),
     [id],
   );
   return rows[0];
@@ -42,7 +44,7 @@ export async function findPaymentOfOrder(
   lock = false,
 ): Promise<PaymentRow | undefined> {
   const { rows } = await db.query<PaymentRow>(
-    `SELECT ${COLUMNS} FROM payments WHERE order_id = $1${lock ? ' FOR UPDATE' : ''}`,
+    prepared(`SELECT ${COLUMNS} FROM payments WHERE order_id = $1${lock ? ' FOR UPDATE' : ''}`),
     [orderId],
   );
   return rows[0];
@@ -57,10 +59,10 @@ export async function transition(
   fields: { reference?: string; failureReason?: string } = {},
 ): Promise<boolean> {
   const { rowCount } = await tx.query(
-    `UPDATE payments
+    prepared(`UPDATE payments
         SET status = $3, provider_reference = coalesce($4, provider_reference),
             failure_reason = coalesce($5, failure_reason), updated_at = now()
-      WHERE id = $1 AND status = $2`,
+      WHERE id = $1 AND status = $2`),
     [id, from, to, fields.reference ?? null, fields.failureReason ?? null],
   );
   return rowCount === 1;

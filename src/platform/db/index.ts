@@ -9,6 +9,7 @@ export type { Database, PoolUse, Queryable, QueryResult, ReplicaState, Row, Sess
 export { isConnectionError, PgErrorCode, pgConstraint, pgErrorCode } from './database.js';
 export { migrate } from './migrator.js';
 export { observeDatabase, type PoolName, type QueryObserver } from './observed.js';
+export { prepared } from './prepared.js';
 export { readContext } from './read-context.js';
 
 /**
@@ -17,7 +18,12 @@ export { readContext } from './read-context.js';
  */
 export function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> &
-    Partial<Pick<Config, 'databaseReplicaUrls' | 'databaseReplicaMaxLagMs' | 'redisUrl'>>,
+    Partial<
+      Pick<
+        Config,
+        'databaseReplicaUrls' | 'databaseReplicaMaxLagMs' | 'databasePreparedStatements' | 'redisUrl'
+      >
+    >,
   poolSize?: number,
 ): Promise<Database> {
   if (config.databaseUrl !== null) {
@@ -27,6 +33,7 @@ export function openDatabase(
       poolSize,
       replicaUrls,
       replicaMaxLagMs: config.databaseReplicaMaxLagMs,
+      preparedStatements: config.databasePreparedStatements,
       fences: replicaUrls.length > 0 && config.redisUrl ? redisFences(config.redisUrl) : undefined,
     });
   }

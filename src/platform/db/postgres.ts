@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { type FenceStore, signedInReadPrimary } from './fences.js';
 import { type Lsn, parseLsn } from './lsn.js';
+import { preparedName } from './prepared.js';
 import { readContext } from './read-context.js';
 import { createReplicaSet, type ReplicaSet } from './replicas.js';
 
@@ -21,6 +22,8 @@ export interface PostgresOptions {
   replicaMaxLagMs?: number;
   /** How often replicas are checked (default 500 ms). */
   replicaCheckMs?: number;
+  /** Send the statements registered with prepared() as named statements (default true); see prepared.ts. */
+  preparedStatements?: boolean;
 }
 
 function replicaName(url: string): string {
@@ -65,9 +68,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const primary = createPool(options.url, options);
   const stats = { queries: 0, replicaReads: 0 };
 
+  const prepare = options.preparedStatements ?? true;
   const run = async <R>(target: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) => {
     stats.queries += 1;
-    const result = await target.query(sql, params as unknown[] | undefined);
+    const name = prepare ? preparedName(sql) : undefined;
+    const result = await target.query(
+      name === undefined
+        ? { text: sql, values: params as unknown[] | undefined }
+        : { name, text: sql, values: params as unknown[] | undefined },
+    );
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 } satisfies QueryResult<R>;
   };
   const handle: Queryable = { query: (sql, params) => run(primary, sql, params) };

@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { Database, Queryable } from '../db/index.js';
+import { type Database, prepared, type Queryable } from '../db/index.js';
 import { AppError, problemOf } from './errors.js';
 
 /**
- * Idempotency-Key, with Stripe's contract, per user. The key row is inserted in the same transaction as the
- * work and updated with the answer before commit, so a committed key always carries its answer:
- * - a concurrent request with the same key blocks on the key's unique index until the first commits, then
- *   replays its answer (it waits; it never gets "in progress", and never makes a second order);
+ * Idempotency-Key, with Stripe's contract, per user. The key row is written with its answer, last, in the
+ * transaction of the work (one statement: no claim, no savepoint, no second write), so a committed key always
+ * carries its answer and the work commits only with its key:
+ * - when another request already holds the key, the insert finds it (waiting for that request's commit if it
+ *   is still running), the work is rolled back, and the stored answer is replayed: a concurrent duplicate
+ *   waits for the first answer, never gets "in progress", and never makes a second order (the work itself
+ *   serialises on what it locks: a checkout on the cart's lines);
  * - an answer is stored for every outcome the work reached (2xx and 4xx: a short-stock 409 is replayed too);
- *   a 5xx rolls everything back, key included, so the client may retry it;
+ *   a 4xx undoes the work's writes and stores the answer on its own; a 5xx stores nothing, so the client may
+ *   retry it;
  * - the same key with another request (method, route or body) is a 409 idempotency_mismatch.
  * Keys are kept at least 24 hours (purgeIdempotencyKeys).
  */
@@ -33,49 +37,65 @@ function hashOf(fingerprint: unknown): string {
   return createHash('sha256').update(JSON.stringify(fingerprint)).digest('hex');
 }
 
+/** Thrown inside the transaction when the key is already taken: rolls the work back, then replays. */
+class KeyTaken extends Error {}
+
+const STORE_ANSWER = prepared(
+  `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body)
+   VALUES ($1, $2, $3, $4, $5)
+   ON CONFLICT (user_id, key) DO NOTHING`,
+);
+
+/** Stores the answer under the key; false when the key was already taken (by a committed request). */
+async function storeAnswer(
+  db: Queryable,
+  request: IdempotentRequest,
+  requestHash: string,
+  answer: { status: number; body: unknown },
+): Promise<boolean> {
+  const { rowCount } = await db.query(STORE_ANSWER, [
+    request.userId,
+    request.key,
+    requestHash,
+    answer.status,
+    JSON.stringify(answer.body),
+  ]);
+  return rowCount === 1;
+}
+
 export async function runIdempotent(
   db: Database,
   request: IdempotentRequest,
   work: (tx: Queryable) => Promise<{ status: number; body: unknown }>,
 ): Promise<IdempotentAnswer> {
   const requestHash = hashOf(request.fingerprint);
-  return db.transaction(async (tx) => {
-    const claimed = await tx.query(
-      `INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id, key) DO NOTHING`,
-      [request.userId, request.key, requestHash],
-    );
-    if (claimed.rowCount === 0) return replay(tx, request, requestHash);
-
-    await tx.query('SAVEPOINT idempotent_work');
-    let answer: { status: number; body: unknown };
-    try {
-      // The stored body is JSON; the first answer goes through the same round trip so the two are identical.
+  try {
+    return await db.transaction(async (tx) => {
       const result = await work(tx);
-      answer = { status: result.status, body: JSON.parse(JSON.stringify(result.body)) };
-    } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
-      // The work's writes are undone; the key keeps the answer.
-      await tx.query('ROLLBACK TO SAVEPOINT idempotent_work');
-      answer = {
-        status: error.status,
-        body: { ...problemOf(error.code, error.detail, error.errors), request_id: request.requestId },
-      };
-    }
-    await tx.query(
-      `UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE user_id = $1 AND key = $2`,
-      [request.userId, request.key, answer.status, JSON.stringify(answer.body)],
-    );
+      // The stored body is JSON; the first answer goes through the same round trip so the two are identical.
+      const answer = { status: result.status, body: JSON.parse(JSON.stringify(result.body)) };
+      if (!(await storeAnswer(tx, request, requestHash, answer))) throw new KeyTaken();
+      return { ...answer, replayed: false };
+    });
+  } catch (error) {
+    if (error instanceof KeyTaken) return replay(db, request, requestHash);
+    if (!(error instanceof AppError) || error.status >= 500) throw error;
+    // The work's writes were rolled back with its transaction; the key keeps the answer.
+    const answer = {
+      status: error.status,
+      body: { ...problemOf(error.code, error.detail, error.errors), request_id: request.requestId },
+    };
+    if (!(await storeAnswer(db, request, requestHash, answer))) return replay(db, request, requestHash);
     return { ...answer, replayed: false };
-  });
+  }
 }
 
 async function replay(
-  tx: Queryable,
+  db: Queryable,
   request: IdempotentRequest,
   requestHash: string,
 ): Promise<IdempotentAnswer> {
-  const { rows } = await tx.query<{
+  const { rows } = await db.query<{
     request_hash: string;
     status_code: number | null;
     response_body: unknown;

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/index.js';
+import { prepared, type Queryable } from '../db/index.js';
 
 /**
  * The transactional outbox: a side effect is an `outbox_jobs` row written in the transaction that caused it,
@@ -19,11 +19,11 @@ export async function enqueue(
   options: EnqueueOptions = {},
 ): Promise<number> {
   const { rows } = await tx.query<{ id: number }>(
-    `WITH job AS (
+    prepared(`WITH job AS (
        INSERT INTO outbox_jobs (type, payload, run_at)
        VALUES ($1, $2, now() + $3 * interval '1 millisecond') RETURNING id
      )
-     SELECT id, pg_notify($4, $1) FROM job`,
+     SELECT id, pg_notify($4, $1) FROM job`),
     [type, JSON.stringify(payload), options.delayMs ?? 0, JOBS_CHANNEL],
   );
   return (rows[0] as { id: number }).id;
@@ -48,7 +48,7 @@ export async function claimDueJobs(
   leaseMs: number,
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>(
-    `UPDATE outbox_jobs j
+    prepared(`UPDATE outbox_jobs j
         SET status = 'running', attempts = j.attempts + 1,
             locked_until = now() + $3 * interval '1 millisecond', updated_at = now()
        FROM (SELECT id FROM outbox_jobs
@@ -59,7 +59,7 @@ export async function claimDueJobs(
               LIMIT $2
               FOR UPDATE SKIP LOCKED) due
       WHERE j.id = due.id
-      RETURNING j.id, j.type, j.payload, j.attempts`,
+      RETURNING j.id, j.type, j.payload, j.attempts`),
     [types, limit, leaseMs],
   );
   return rows;
@@ -67,8 +67,8 @@ export async function claimDueJobs(
 
 export async function markDone(db: Queryable, job: ClaimedJob): Promise<void> {
   await db.query(
-    `UPDATE outbox_jobs SET status = 'done', locked_until = NULL, updated_at = now()
-      WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+    prepared(`UPDATE outbox_jobs SET status = 'done', locked_until = NULL, updated_at = now()
+      WHERE id = $1 AND attempts = $2 AND status = 'running'`),
     [job.id, job.attempts],
   );
 }
@@ -81,11 +81,11 @@ export async function markFailed(
   retryInMs: number | null,
 ): Promise<void> {
   await db.query(
-    `UPDATE outbox_jobs
+    prepared(`UPDATE outbox_jobs
         SET status = CASE WHEN $3::bigint IS NULL THEN 'dead' ELSE 'pending' END,
             run_at = CASE WHEN $3::bigint IS NULL THEN run_at ELSE now() + $3 * interval '1 millisecond' END,
             locked_until = NULL, last_error = $4, updated_at = now()
-      WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+      WHERE id = $1 AND attempts = $2 AND status = 'running'`),
     [job.id, job.attempts, retryInMs, error.slice(0, 2000)],
   );
 }
@@ -106,11 +106,11 @@ export async function listDeadJobs(
   limit: number,
 ): Promise<DeadJob[]> {
   const { rows } = await db.query<DeadJob>(
-    `SELECT id, type, payload, attempts, last_error, created_at, updated_at
+    prepared(`SELECT id, type, payload, attempts, last_error, created_at, updated_at
        FROM outbox_jobs
       WHERE status = 'dead' AND ($1::bigint IS NULL OR id < $1)
       ORDER BY id DESC
-      LIMIT $2`,
+      LIMIT $2`),
     [beforeId, limit],
   );
   return rows;
@@ -119,7 +119,9 @@ export async function listDeadJobs(
 /** Finished jobs (run here, or handed to RabbitMQ) are kept a week for inspection, then deleted. */
 export async function purgeFinishedJobs(db: Queryable): Promise<number> {
   const { rowCount } = await db.query(
-    `DELETE FROM outbox_jobs WHERE status IN ('done', 'published') AND updated_at < now() - interval '7 days'`,
+    prepared(
+      `DELETE FROM outbox_jobs WHERE status IN ('done', 'published') AND updated_at < now() - interval '7 days'`,
+    ),
   );
   return rowCount;
 }

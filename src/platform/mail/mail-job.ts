@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { Database } from '../db/index.js';
+import { type Database, prepared } from '../db/index.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Mail, Mailer } from './mailer.js';
 
@@ -25,10 +25,10 @@ const MailJob = Type.Object({
  * record; then the mail goes out twice with the same Message-ID (`<key@bazaar.mail>`), which receivers drop.
  */
 export async function sendMailOnce(db: Database, mailer: Mailer, key: string, mail: Mail): Promise<boolean> {
-  const { rows } = await db.query('SELECT 1 FROM sent_mails WHERE key = $1', [key]);
+  const { rows } = await db.query(prepared('SELECT 1 FROM sent_mails WHERE key = $1'), [key]);
   if (rows.length > 0) return false;
   await mailer.send({ ...mail, messageId: `<${key}@bazaar.mail>` });
-  await db.query('INSERT INTO sent_mails (key) VALUES ($1) ON CONFLICT (key) DO NOTHING', [key]);
+  await db.query(prepared('INSERT INTO sent_mails (key) VALUES ($1) ON CONFLICT (key) DO NOTHING'), [key]);
   return true;
 }
 
