@@ -16,7 +16,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../src/platform/db/index.js';
@@ -112,7 +114,46 @@ function send(
   });
 }
 
+/** CPU milliseconds used so far by these processes: utime + stime of /proc/PID/stat (Linux, 100 ticks/s). */
+function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone: its time is lost, and the figure is a lower bound
+    }
+  }
+  return ticks * 10;
+}
+
+/** The process and its descendants (a `serve --instances N` cluster). */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number((readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i += 1) tree.push(...(parents.get(tree[i] as number) ?? []));
+  return tree;
+}
+
+/** CPU ms so far of the server, of PostgreSQL's backends for this database, and of this load generator. */
+interface CpuSnapshot {
+  server: number;
+  postgres: number;
+  client: number;
+}
+
 interface Tally {
+  cpu: CpuSnapshot;
   orders: number;
   latencies: number[];
   statuses: Map<string, number>;
@@ -122,8 +163,10 @@ async function scenario(
   base: string,
   tokens: string[],
   pickProducts: () => number[],
+  cpu: () => Promise<CpuSnapshot>,
 ): Promise<Tally & { seconds: number }> {
-  const tally: Tally = { orders: 0, latencies: [], statuses: new Map() };
+  const cpuBefore = await cpu();
+  const tally: Tally = { cpu: cpuBefore, orders: 0, latencies: [], statuses: new Map() };
   const note = (what: string, status: number) => {
     const key = `${what} ${status}`;
     tally.statuses.set(key, (tally.statuses.get(key) ?? 0) + 1);
@@ -158,6 +201,12 @@ async function scenario(
       }
     }),
   );
+  const cpuAfter = await cpu();
+  tally.cpu = {
+    server: cpuAfter.server - cpuBefore.server,
+    postgres: cpuAfter.postgres - cpuBefore.postgres,
+    client: cpuAfter.client - cpuBefore.client,
+  };
   return { ...tally, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -167,6 +216,12 @@ function report(name: string, result: Tally & { seconds: number }) {
   process.stdout.write(
     `${name}: ${result.orders} orders in ${result.seconds.toFixed(1)} s = ${(result.orders / result.seconds).toFixed(0)} orders/s; ` +
       `checkout p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms; ${statuses}\n`,
+  );
+  // CPU per order does not depend on what else the machine runs, as throughput does.
+  const perOrder = (ms: number) => (ms / Math.max(1, result.orders)).toFixed(2);
+  process.stdout.write(
+    `  CPU per order: server ${perOrder(result.cpu.server)} ms, PostgreSQL ${perOrder(result.cpu.postgres)} ms, ` +
+      `load generator ${perOrder(result.cpu.client)} ms\n`,
   );
 }
 
@@ -207,23 +262,54 @@ try {
   const base = `http://127.0.0.1:${port}`;
   const buyerTokens = users.map((user) => tokens.sign({ id: user.id, role: 'customer' }));
   const random = (from: number, count: number) => from + Math.floor(Math.random() * count);
+  const serverPid = server.pid as number;
+  const cpu = async (): Promise<CpuSnapshot> => {
+    const { rows } = await db.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+    );
+    const own = process.cpuUsage();
+    return {
+      server: cpuMs(processTree(serverPid)),
+      postgres: cpuMs(rows.map((row) => row.pid)),
+      client: (own.user + own.system) / 1000,
+    };
+  };
+  const backlog = async () =>
+    (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_jobs WHERE status <> 'done'`))
+      .rows[0]?.n ?? 0;
+  /** The payment captures and mails of the orders, run by the server's job runner after the load stops. */
+  const drain = async () => {
+    const left = await backlog();
+    const begun = Date.now();
+    while ((await backlog()) > 0 && Date.now() - begun < 300_000) await sleep(250);
+    process.stdout.write(
+      `  jobs not done when the load stopped: ${left}; all done ${((Date.now() - begun) / 1000).toFixed(1)} s later\n`,
+    );
+  };
 
   process.stdout.write(
     `${buyers} buyers, ${seconds} s per scenario, PostgreSQL, server in its own process\n`,
   );
-  report('spread (1,000 products)', await scenario(base, buyerTokens, () => [random(11, 1000)]));
+  report('spread (1,000 products)', await scenario(base, buyerTokens, () => [random(11, 1000)], cpu));
+  await drain();
 
   const deadlocksBefore = await db.query<{ deadlocks: number }>(
     'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
   );
   report(
     'hot (10 products, 2 per cart)',
-    await scenario(base, buyerTokens, () => {
-      const a = random(1, 10);
-      const b = 1 + ((a + random(0, 9)) % 10);
-      return [a, b];
-    }),
+    await scenario(
+      base,
+      buyerTokens,
+      () => {
+        const a = random(1, 10);
+        const b = 1 + ((a + random(0, 9)) % 10);
+        return [a, b];
+      },
+      cpu,
+    ),
   );
+  await drain();
   const deadlocksAfter = await db.query<{ deadlocks: number }>(
     'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
   );

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TransientPaymentError } from '../../src/modules/payments/provider.js';
 import { createTestPaymentProvider } from '../../src/modules/payments/test-provider.js';
+import { DEFAULT_MAX_ATTEMPTS } from '../../src/platform/jobs/registry.js';
 import type { JobRunner } from '../../src/platform/jobs/runner.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
@@ -140,6 +141,27 @@ forEachEngine('payments and order emails', (ctx) =>
       assert.equal(await stockOf(ctx.db, products[0] as number), 20);
       const mail = mailsAbout(order.id)[0] as string;
       assert.match(mail, new RegExp(`^Subject: Order #${order.id}: payment declined$`, 'm'));
+    });
+
+    it('cancels the order and returns the stock when the provider never answers, after the last attempt', async () => {
+      const { order, products } = await placeOrder('tok_unreachable', [['6.00', 5]]);
+      assert.equal(await stockOf(ctx.db, products[0] as number), 15);
+      await waitFor('the failure mail', async () => mailsAbout(order.id).length > 0);
+      assert.deepEqual(await orderState(ctx.db, order.id), {
+        order_status: 'canceled',
+        payment_status: 'failed',
+      });
+      const { rows } = await ctx.db.query<{ attempts: number; status: string; reason: string }>(
+        `SELECT j.attempts, j.status, p.failure_reason AS reason
+           FROM outbox_jobs j JOIN payments p ON p.order_id = $1
+          WHERE j.type = 'payment.capture' AND j.payload->>'order_id' = $1::text`,
+        [order.id],
+      );
+      // Every attempt was made, and the last one settled the payment instead of leaving the job dead.
+      assert.deepEqual(rows, [
+        { attempts: DEFAULT_MAX_ATTEMPTS, status: 'done', reason: 'provider_unavailable' },
+      ]);
+      assert.equal(await stockOf(ctx.db, products[0] as number), 20);
     });
 
     it('refunds a paid order that its owner cancels, restocking once', async () => {

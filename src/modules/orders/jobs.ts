@@ -6,6 +6,7 @@ import { sendMailOnce } from '../../platform/mail/mail-job.js';
 import type { Mail, Mailer } from '../../platform/mail/mailer.js';
 import { paymentFailures } from '../../platform/observability/metrics.js';
 import { restock } from '../catalog/stock.js';
+import type { CaptureResult } from '../payments/provider.js';
 import type { PaymentsService } from '../payments/service.js';
 import type { UsersService } from '../users/service.js';
 import { confirmationMail, paymentFailedMail } from './emails.js';
@@ -38,7 +39,7 @@ export function registerOrderJobs(
   registry.register(
     CAPTURE_JOB,
     Type.Object({ order_id: Type.Integer(), payment_id: Type.Integer(), token: Type.String() }),
-    async ({ order_id, payment_id, token }) => {
+    async ({ order_id, payment_id, token }, { lastAttempt }) => {
       const payment = await payments.find(payment_id);
       if (payment?.status !== 'pending') return;
       const current = await repo.findOrder(db, order_id);
@@ -47,9 +48,12 @@ export function registerOrderJobs(
         return;
       }
 
-      const result = await payments.capture(payment, token).catch((error: unknown) => {
-        // No answer from the provider: the job retries, and each failed call is counted.
+      const result = await payments.capture(payment, token).catch((error: unknown): CaptureResult => {
+        // No answer from the provider: the job retries, and each failed call is counted. After the last
+        // attempt the payment has failed for good: the order is canceled and its stock returned, as for a
+        // decline, rather than left pending with the stock held.
         paymentFailures.inc({ reason: 'error' });
+        if (lastAttempt) return { status: 'declined', reason: 'provider_unavailable' };
         throw error;
       });
 

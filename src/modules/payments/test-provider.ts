@@ -2,8 +2,8 @@ import { type CaptureResult, type PaymentProvider, TransientPaymentError } from 
 
 /**
  * The built-in provider, behaving like a card network in test mode: `tok_visa` is captured, `tok_declined`
- * is declined, `tok_flaky` fails transiently on its first two calls and then succeeds; any other token is
- * declined. It keeps the first result of each idempotency key and returns it again, so a retried capture
+ * is declined, `tok_flaky` fails transiently on its first two calls and then succeeds, `tok_unreachable`
+ * fails transiently on every call (a provider that never answers); any other token is declined. It keeps the first result of each idempotency key and returns it again, so a retried capture
  * charges once. Its memory is per process: it stands in for a real provider, whose keys live on its side.
  */
 export function createTestPaymentProvider() {
@@ -20,6 +20,7 @@ export function createTestPaymentProvider() {
     async authorizeAndCapture({ idempotencyKey, token }) {
       const first = captures.get(idempotencyKey);
       if (first) return first;
+      if (token === 'tok_unreachable') throw new TransientPaymentError('test provider: no answer');
       if (token === 'tok_flaky') {
         const calls = (flakyCalls.get(idempotencyKey) ?? 0) + 1;
         flakyCalls.set(idempotencyKey, calls);

@@ -11,6 +11,11 @@ export interface JobContext {
   attempt: number;
 }
 
+/** What a handler is told of its run: the transport's context, and whether a failure now makes the job dead. */
+export interface HandlerContext extends JobContext {
+  lastAttempt: boolean;
+}
+
 /** Thrown by a handler (or for a malformed payload) when retrying cannot help: the job goes dead at once. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
@@ -37,17 +42,18 @@ export function createJobRegistry() {
     register<S extends TSchema>(
       type: string,
       schema: S,
-      handler: (payload: Static<S>, context: JobContext) => Promise<void>,
+      handler: (payload: Static<S>, context: HandlerContext) => Promise<void>,
       options: { maxAttempts?: number } = {},
     ): void {
       if (definitions.has(type)) throw new Error(`Job type ${type} is registered twice`);
+      const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
       definitions.set(type, {
-        maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        maxAttempts,
         run: async (payload, context) => {
           if (!Value.Check(schema, payload)) {
             throw new PermanentJobError(`Malformed ${type} payload: ${JSON.stringify(payload)}`);
           }
-          await handler(payload, context);
+          await handler(payload, { ...context, lastAttempt: context.attempt >= maxAttempts });
         },
       });
     },
