@@ -22,6 +22,15 @@ async function namesInSession(db: Database): Promise<{ answers: number[]; names:
   });
 }
 
+describe('prepared()', () => {
+  it('refuses a statement with optional filters, whose generic plan would fit no filter', () => {
+    assert.throws(
+      () => prepared('SELECT id FROM orders WHERE ($1::int IS NULL OR user_id = $1) ORDER BY id LIMIT 20'),
+      /optional filters/,
+    );
+  });
+});
+
 forEachEngine('prepared statements', (ctx) => {
   it('give the same answers as unnamed ones', async () => {
     const { rows } = await ctx.db.query<{ answer: number }>(LOOKUP, [41]);

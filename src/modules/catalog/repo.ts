@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db/index.js';
+import { prepared, type Queryable } from '../../platform/db/index.js';
 import type { CursorKind, CursorValue } from '../../platform/http/cursor.js';
 
 /** The catalog's SQL. Every listing reads live products only (deleted_at IS NULL) through partial indexes. */
@@ -172,14 +172,14 @@ export async function listProducts(
 
 export async function findProduct(db: Queryable, id: number): Promise<ProductDetailRow | undefined> {
   const { rows } = await db.query<ProductDetailRow>(
-    `SELECT p.id, p.name, p.description, p.price::text AS price, p.stock_quantity,
+    prepared(`SELECT p.id, p.name, p.description, p.price::text AS price, p.stock_quantity,
        json_build_object('id', c.id, 'name', c.name) AS category,
        p.rating_avg::text AS rating_average, p.rating_count, p.created_at, p.updated_at,
        coalesce((SELECT json_agg(json_build_object('id', i.id, 'status', i.status,
                    'original_path', i.original_path, 'thumbnail_path', i.thumbnail_path) ORDER BY i.id)
                  FROM product_images i WHERE i.product_id = p.id), '[]'::json) AS images
      FROM products p JOIN categories c ON c.id = p.category_id
-     WHERE p.id = $1 AND p.deleted_at IS NULL`,
+     WHERE p.id = $1 AND p.deleted_at IS NULL`),
     [id],
   );
   return rows[0];
@@ -188,17 +188,19 @@ export async function findProduct(db: Queryable, id: number): Promise<ProductDet
 /** List rows of the live products among ids, in no particular order (deleted and unknown ids are left out). */
 export async function findLiveProducts(db: Queryable, ids: number[]): Promise<ProductListRow[]> {
   const { rows } = await db.query<ProductListRow>(
-    `SELECT p.id, p.name, p.price::text AS price, p.stock_quantity, p.category_id,
+    prepared(`SELECT p.id, p.name, p.price::text AS price, p.stock_quantity, p.category_id,
        p.rating_avg::text AS rating_average, p.rating_count, p.created_at, p.updated_at, '' AS cursor_key,
        (SELECT i.thumbnail_path FROM product_images i
          WHERE i.product_id = p.id AND i.status = 'ready' ORDER BY i.id LIMIT 1) AS thumbnail_path
-     FROM products p WHERE p.id = ANY($1::integer[]) AND p.deleted_at IS NULL`,
+     FROM products p WHERE p.id = ANY($1::integer[]) AND p.deleted_at IS NULL`),
     [ids],
   );
   return rows;
 }
 
+const IS_LIVE = prepared('SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL');
+
 export async function isLiveProduct(db: Queryable, id: number): Promise<boolean> {
-  const { rows } = await db.query('SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL', [id]);
+  const { rows } = await db.query(IS_LIVE, [id]);
   return rows.length > 0;
 }

@@ -111,13 +111,13 @@ export async function listOrders(
   limit: number,
 ): Promise<OrderRow[]> {
   const { rows } = await db.query<OrderRow>(
-    prepared(`SELECT ${ORDER_COLUMNS}, ${ITEMS_OF_O}
+    `SELECT ${ORDER_COLUMNS}, ${ITEMS_OF_O}
        FROM orders o
       WHERE ($1::int IS NULL OR o.user_id = $1)
         AND ($2::text IS NULL OR o.order_status = $2)
         AND ($3::int IS NULL OR o.id < $3)
       ORDER BY o.id DESC
-      LIMIT $4`),
+      LIMIT $4`,
     [filter.userId ?? null, filter.status ?? null, beforeId, limit],
   );
   return rows;

@@ -106,11 +106,11 @@ export async function listDeadJobs(
   limit: number,
 ): Promise<DeadJob[]> {
   const { rows } = await db.query<DeadJob>(
-    prepared(`SELECT id, type, payload, attempts, last_error, created_at, updated_at
+    `SELECT id, type, payload, attempts, last_error, created_at, updated_at
        FROM outbox_jobs
       WHERE status = 'dead' AND ($1::bigint IS NULL OR id < $1)
       ORDER BY id DESC
-      LIMIT $2`),
+      LIMIT $2`,
     [beforeId, limit],
   );
   return rows;
@@ -119,9 +119,7 @@ export async function listDeadJobs(
 /** Finished jobs (run here, or handed to RabbitMQ) are kept a week for inspection, then deleted. */
 export async function purgeFinishedJobs(db: Queryable): Promise<number> {
   const { rowCount } = await db.query(
-    prepared(
-      `DELETE FROM outbox_jobs WHERE status IN ('done', 'published') AND updated_at < now() - interval '7 days'`,
-    ),
+    `DELETE FROM outbox_jobs WHERE status IN ('done', 'published') AND updated_at < now() - interval '7 days'`,
   );
   return rowCount;
 }
