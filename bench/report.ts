@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatStatuses, isDesigned, MIX_ACTIONS, type MixTally } from './mix.js';
 import { ROOT } from './processes.js';
+import type { SoakReport } from './soak.js';
 
 const pad = (value: string | number, width: number) => String(value).padStart(width);
 
@@ -23,6 +24,7 @@ export interface ScenarioResult {
   mix?: MixTally;
   /** Outbox jobs not finished at the end of the scenario, by status. */
   outbox?: Record<string, number>;
+  soak?: SoakReport;
 }
 
 function details(r: ScenarioResult): string[] {
@@ -38,7 +40,29 @@ function details(r: ScenarioResult): string[] {
     const backlog = entries.length === 0 ? 'none' : entries.map(([status, n]) => `${status} ${n}`).join(', ');
     lines.push(`  outbox jobs not done at the end: ${backlog}`);
   }
+  if (r.soak) lines.push(...soakLines(r.soak));
   return lines.length === 0 ? [] : [`${r.title}:`, ...lines];
+}
+
+function soakLines(soak: SoakReport): string[] {
+  const lines = [
+    `  RSS (medians of ${soak.windowSeconds}-s windows) after ${soak.warmupSeconds} s of warm-up ${soak.baseRssMb} MB, ` +
+      `at the end ${soak.endRssMb} MB, max ${soak.maxRssMb} MB: growth ${soak.growthPct}% ` +
+      `(${soak.pass ? 'pass' : 'FAIL'}, limit 10%); trend ${soak.rssSlopeMbPerMin} MB/min`,
+    `  heap used ${soak.baseHeapUsedMb ?? '-'} -> ${soak.endHeapUsedMb ?? '-'} MB; ` +
+      `/metrics series ${soak.baseMetricSeries ?? '-'} -> ${soak.endMetricSeries ?? '-'}; last sample: ` +
+      `heap held by V8 ${soak.samples.at(-1)?.heapTotalMb ?? '-'} MB, Buffers ${soak.samples.at(-1)?.externalMb ?? '-'} MB`,
+    `  ${'minute'.padStart(9)}${pad('req/s', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('undesigned', 12)}` +
+      `${pad('orders', 8)}${pad('heap floor MB', 15)}${pad('outbox not done', 17)}`,
+  ];
+  for (const m of soak.minutes) {
+    lines.push(
+      `  ${pad(`${m.minute}${m.seconds < 60 ? ` (${m.seconds} s)` : ''}`, 9)}${pad(m.rps, 8)}${pad(m.p99, 8)}` +
+        `${pad(m.errors, 8)}${pad(m.undesigned, 12)}${pad(m.orders, 8)}${pad(m.heapFloorMb ?? '-', 15)}` +
+        `${pad(m.outboxNotDone ?? '-', 17)}`,
+    );
+  }
+  return lines;
 }
 
 export function printTable(results: ScenarioResult[], checks: string[]): void {

@@ -8,12 +8,17 @@ import { benchDatabase, outboxBacklog } from './dataset.js';
 import { createShopperMix, type MixTally, undesignedCount } from './mix.js';
 import { rssMb, startApi, startCeiling, startNginx, startRedis, stopProcess, watchRss } from './processes.js';
 import { printTable, type ScenarioResult, writeResults } from './report.js';
+import { runSoak } from './soak.js';
 
 /**
  * `bazaar bench [SCENARIO]`: PostgreSQL with BENCH_PRODUCTS (1,000,000) products, a Redis of its own, the API
  * built in dist/, then each scenario with autocannon after a warm-up. Settings: BENCH_DURATION (s, 10),
  * BENCH_CONNECTIONS (20), BENCH_WARMUP (s, 3), BENCH_DATABASE_URL (reuse a database), BENCH_REDIS_URL,
  * BENCH_LOG_LEVEL (info, as in production). Writes bench/results/bench-<time>.json and .svg.
+ *
+ * `bazaar bench soak` runs only the soak (never part of the default run): the mix for BENCH_SOAK_SECONDS (600)
+ * against one API process, RSS sampled every BENCH_SOAK_SAMPLE_SECONDS (5), the first BENCH_SOAK_WARMUP (60)
+ * seconds as warm-up (bench/soak.ts).
  */
 
 const SCENARIOS = [
@@ -25,18 +30,24 @@ const SCENARIOS = [
   'uncached-list',
   'mix',
   'mix-nginx',
+  'soak',
 ] as const;
+/** Run only when asked by name: ten minutes is too long for every run. */
+const ON_REQUEST_ONLY = ['soak'];
 const only = process.argv[2];
 if (only !== undefined && !SCENARIOS.includes(only as (typeof SCENARIOS)[number])) {
   process.stderr.write(`unknown scenario "${only}"; one of ${SCENARIOS.join(', ')}\n`);
   process.exit(2);
 }
-const wanted = (name: string) => only === undefined || only === name;
+const wanted = (name: string) => (only === undefined ? !ON_REQUEST_ONLY.includes(name) : only === name);
 
 const products = Number(process.env.BENCH_PRODUCTS ?? 1_000_000);
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
+const soakWarmup = Number(process.env.BENCH_SOAK_WARMUP ?? 60);
+const soakSample = Number(process.env.BENCH_SOAK_SAMPLE_SECONDS ?? 5);
 const random = (n: number) => Math.floor(Math.random() * n);
 const pick = <T>(items: readonly T[]): T => items[random(items.length)] as T;
 
@@ -195,7 +206,7 @@ async function main() {
       'random category and min_price',
     );
   }
-  if (wanted('mix') || wanted('mix-nginx')) {
+  if (wanted('mix') || wanted('mix-nginx') || wanted('soak')) {
     const tokens = createAccessTokens(jwtSecret);
     const mix = createShopperMix({
       tokens: data.shopperIds.map((id) => tokens.sign({ id, role: 'customer' })),
@@ -224,6 +235,32 @@ async function main() {
       );
       result.outbox = await outboxBacklog(data.url);
     }
+    if (wanted('soak')) {
+      process.stderr.write(
+        `soak: the mix for ${soakSeconds} s (warm-up ${soakWarmup} s), RSS every ${soakSample} s...\n`,
+      );
+      const soak = await runSoak({
+        url: api.url,
+        pid: api.child.pid,
+        databaseUrl: data.url,
+        connections,
+        mix,
+        seconds: soakSeconds,
+        warmupSeconds: soakWarmup,
+        sampleSeconds: soakSample,
+      });
+      results.push({
+        name: 'soak',
+        title: `8 soak: mix for ${soakSeconds} s`,
+        ...summary(soak.result),
+        undesigned: undesignedCount(soak.answers),
+        peakRssMb: soak.report.maxRssMb,
+        note,
+        mix: soak.answers,
+        outbox: await outboxBacklog(data.url),
+        soak: soak.report,
+      });
+    }
   }
 
   const by = (name: string) => results.find((r) => r.name === name);
@@ -238,6 +275,12 @@ async function main() {
     `peak API RSS: ${Math.max(0, ...results.filter((r) => r.name !== 'ceiling').map((r) => r.peakRssMb))} MB`,
     `API RSS after the run: ${Math.round(rssMb(api.child.pid))} MB with ${products.toLocaleString('en')} products (target < 250 MB)`,
   ];
+  const soak = by('soak')?.soak;
+  if (soak) {
+    checks.push(
+      `RSS growth over the soak after ${soak.warmupSeconds} s of warm-up: ${soak.growthPct}% (target < 10%: ${soak.pass ? 'pass' : 'FAIL'})`,
+    );
+  }
   printTable(results, checks);
   const base = writeResults(results, {
     date: new Date().toISOString(),
@@ -245,6 +288,7 @@ async function main() {
     connections,
     duration,
     warmup,
+    ...(wanted('soak') ? { soakSeconds, soakWarmup, soakSample } : {}),
     loadAverage: { start: loadAtStart, end: loadavg() },
     logLevel: env.LOG_LEVEL,
     checks,
