@@ -52,6 +52,8 @@ function soakLines(soak: SoakReport): string[] {
     `  heap used ${soak.baseHeapUsedMb ?? '-'} -> ${soak.endHeapUsedMb ?? '-'} MB; ` +
       `/metrics series ${soak.baseMetricSeries ?? '-'} -> ${soak.endMetricSeries ?? '-'}; last sample: ` +
       `heap held by V8 ${soak.samples.at(-1)?.heapTotalMb ?? '-'} MB, Buffers ${soak.samples.at(-1)?.externalMb ?? '-'} MB`,
+    `  outbox jobs not done: ${soak.samples[0]?.outboxNotDone ?? '-'} at the start, ` +
+      `${soak.samples.at(-1)?.outboxNotDone ?? '-'} at the end`,
     `  ${'minute'.padStart(9)}${pad('req/s', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('undesigned', 12)}` +
       `${pad('orders', 8)}${pad('heap floor MB', 15)}${pad('outbox not done', 17)}`,
   ];
