@@ -1,6 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatStatuses, isDesigned, MIX_ACTIONS, type MixTally } from './mix.js';
 import { ROOT } from './processes.js';
+import type { SoakReport } from './soak.js';
+
+const pad = (value: string | number, width: number) => String(value).padStart(width);
 
 export interface ScenarioResult {
   name: string;
@@ -10,23 +14,72 @@ export interface ScenarioResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Answers that are not a designed outcome of the request sent (target 0); in the mix, 409s at checkout are. */
+  undesigned: number;
+  /** Every status seen, with its count. */
+  statuses: Record<string, number>;
   peakRssMb: number;
   note?: string;
+  /** The mix's answers by action (browse, cart, clear, checkout) and status. */
+  mix?: MixTally;
+  /** Outbox jobs not finished at the end of the scenario, by status. */
+  outbox?: Record<string, number>;
+  soak?: SoakReport;
 }
 
-const pad = (value: string | number, width: number) => String(value).padStart(width);
+function details(r: ScenarioResult): string[] {
+  const lines: string[] = [];
+  if (r.mix) {
+    const answers = MIX_ACTIONS.map(
+      (action) => `${action} ${formatStatuses(r.mix![action], (status) => isDesigned(action, status))}`,
+    );
+    lines.push(`  answers: ${answers.join('; ')}`);
+  } else if (r.non2xx > 0) lines.push(`  statuses: ${formatStatuses(r.statuses)}`);
+  if (r.outbox) {
+    const entries = Object.entries(r.outbox);
+    const backlog = entries.length === 0 ? 'none' : entries.map(([status, n]) => `${status} ${n}`).join(', ');
+    lines.push(`  outbox jobs not done at the end: ${backlog}`);
+  }
+  if (r.soak) lines.push(...soakLines(r.soak));
+  return lines.length === 0 ? [] : [`${r.title}:`, ...lines];
+}
+
+function soakLines(soak: SoakReport): string[] {
+  const lines = [
+    `  RSS (medians of ${soak.windowSeconds}-s windows) after ${soak.warmupSeconds} s of warm-up ${soak.baseRssMb} MB, ` +
+      `at the end ${soak.endRssMb} MB, max ${soak.maxRssMb} MB: growth ${soak.growthPct}% ` +
+      `(${soak.pass ? 'pass' : 'FAIL'}, limit 10%); trend ${soak.rssSlopeMbPerMin} MB/min`,
+    `  heap used ${soak.baseHeapUsedMb ?? '-'} -> ${soak.endHeapUsedMb ?? '-'} MB; ` +
+      `/metrics series ${soak.baseMetricSeries ?? '-'} -> ${soak.endMetricSeries ?? '-'}; last sample: ` +
+      `heap held by V8 ${soak.samples.at(-1)?.heapTotalMb ?? '-'} MB, Buffers ${soak.samples.at(-1)?.externalMb ?? '-'} MB`,
+    `  outbox jobs not done: ${soak.samples[0]?.outboxNotDone ?? '-'} at the start, ` +
+      `${soak.samples.at(-1)?.outboxNotDone ?? '-'} at the end`,
+    `  ${'minute'.padStart(9)}${pad('req/s', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('undesigned', 12)}` +
+      `${pad('orders', 8)}${pad('heap floor MB', 15)}${pad('outbox not done', 17)}`,
+  ];
+  for (const m of soak.minutes) {
+    lines.push(
+      `  ${pad(`${m.minute}${m.seconds < 60 ? ` (${m.seconds} s)` : ''}`, 9)}${pad(m.rps, 8)}${pad(m.p99, 8)}` +
+        `${pad(m.errors, 8)}${pad(m.undesigned, 12)}${pad(m.orders, 8)}${pad(m.heapFloorMb ?? '-', 15)}` +
+        `${pad(m.outboxNotDone ?? '-', 17)}`,
+    );
+  }
+  return lines;
+}
 
 export function printTable(results: ScenarioResult[], checks: string[]): void {
   const lines = [
-    `${'scenario'.padEnd(34)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('non-2xx', 9)}${pad('RSS MB', 8)}`,
+    `${'scenario'.padEnd(34)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('non-2xx', 9)}${pad('undesigned', 12)}${pad('RSS MB', 8)}`,
   ];
   for (const r of results) {
     lines.push(
-      `${r.title.padEnd(34)}${pad(Math.round(r.rps), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.non2xx, 9)}${pad(r.peakRssMb, 8)}` +
+      `${r.title.padEnd(34)}${pad(Math.round(r.rps), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.errors, 8)}${pad(r.non2xx, 9)}${pad(r.undesigned, 12)}${pad(r.peakRssMb, 8)}` +
         (r.note ? `  (${r.note})` : ''),
     );
   }
-  process.stdout.write(`\n${lines.join('\n')}\n\n${checks.join('\n')}\n`);
+  const more = results.flatMap(details);
+  const detail = more.length === 0 ? '' : `\n${more.join('\n')}\n`;
+  process.stdout.write(`\n${lines.join('\n')}\n${detail}\n${checks.join('\n')}\n`);
 }
 
 /** A horizontal bar chart of requests per second, one bar per scenario, as a standalone SVG. */

@@ -1,18 +1,24 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon, { type Options, type Request } from 'autocannon';
+import autocannon, { type Options } from 'autocannon';
 import { createAccessTokens } from '../src/platform/http/auth.js';
-import { benchDatabase } from './dataset.js';
-import { startApi, startCeiling, startNginx, startRedis, stopProcess, watchRss } from './processes.js';
+import { benchDatabase, outboxBacklog } from './dataset.js';
+import { createShopperMix, type MixTally, undesignedCount } from './mix.js';
+import { rssMb, startApi, startCeiling, startNginx, startRedis, stopProcess, watchRss } from './processes.js';
 import { printTable, type ScenarioResult, writeResults } from './report.js';
+import { runSoak } from './soak.js';
 
 /**
  * `bazaar bench [SCENARIO]`: PostgreSQL with BENCH_PRODUCTS (1,000,000) products, a Redis of its own, the API
  * built in dist/, then each scenario with autocannon after a warm-up. Settings: BENCH_DURATION (s, 10),
  * BENCH_CONNECTIONS (20), BENCH_WARMUP (s, 3), BENCH_DATABASE_URL (reuse a database), BENCH_REDIS_URL,
  * BENCH_LOG_LEVEL (info, as in production). Writes bench/results/bench-<time>.json and .svg.
+ *
+ * `bazaar bench soak` runs only the soak (never part of the default run): the mix for BENCH_SOAK_SECONDS (600)
+ * against one API process, RSS sampled every BENCH_SOAK_SAMPLE_SECONDS (5), the first BENCH_SOAK_WARMUP (60)
+ * seconds as warm-up (bench/soak.ts).
  */
 
 const SCENARIOS = [
@@ -24,57 +30,86 @@ const SCENARIOS = [
   'uncached-list',
   'mix',
   'mix-nginx',
+  'soak',
 ] as const;
+/** Run only when asked by name: ten minutes is too long for every run. */
+const ON_REQUEST_ONLY = ['soak'];
 const only = process.argv[2];
 if (only !== undefined && !SCENARIOS.includes(only as (typeof SCENARIOS)[number])) {
   process.stderr.write(`unknown scenario "${only}"; one of ${SCENARIOS.join(', ')}\n`);
   process.exit(2);
 }
-const wanted = (name: string) => only === undefined || only === name;
+const wanted = (name: string) => (only === undefined ? !ON_REQUEST_ONLY.includes(name) : only === name);
 
 const products = Number(process.env.BENCH_PRODUCTS ?? 1_000_000);
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
+const soakWarmup = Number(process.env.BENCH_SOAK_WARMUP ?? 60);
+const soakSample = Number(process.env.BENCH_SOAK_SAMPLE_SECONDS ?? 5);
 const random = (n: number) => Math.floor(Math.random() * n);
 const pick = <T>(items: readonly T[]): T => items[random(items.length)] as T;
 
 const results: ScenarioResult[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
+function summary(run: autocannon.Result) {
+  const statuses: Record<string, number> = {};
+  for (const [status, stats] of Object.entries(run.statusCodeStats ?? {}))
+    statuses[status] = stats.count ?? 0;
+  return {
+    rps: run.requests.average,
+    p50: run.latency.p50,
+    p99: run.latency.p99,
+    errors: run.errors + run.timeouts,
+    non2xx: run.non2xx,
+    undesigned: run.non2xx,
+    statuses,
+  };
+}
+
+/**
+ * A warm-up, then the measured run. With `tally` (the mix), the answers are counted by action, and only those
+ * outside the designed ones are undesigned; otherwise every non-2xx is.
+ */
 async function measure(
   name: string,
   title: string,
   options: Options,
   pids: (number | undefined)[],
   note?: string,
+  tally?: () => MixTally,
 ): Promise<ScenarioResult> {
   process.stderr.write(`${title}: warm-up ${warmup} s, then ${duration} s...\n`);
   await autocannon({ connections, ...options, duration: warmup });
+  const mix = tally?.();
   const stopWatching = watchRss(pids);
   const run = await autocannon({ connections, ...options, duration });
   const result: ScenarioResult = {
     name,
     title,
-    rps: run.requests.average,
-    p50: run.latency.p50,
-    p99: run.latency.p99,
-    errors: run.errors + run.timeouts,
-    non2xx: run.non2xx,
+    ...summary(run),
     peakRssMb: stopWatching(),
     ...(note ? { note } : {}),
+    ...(mix ? { mix, undesigned: undesignedCount(mix) } : {}),
   };
   results.push(result);
   return result;
 }
 
 async function main() {
+  const loadAtStart = loadavg();
   const data = await benchDatabase(products, 1_000);
   cleanups.push(data.drop);
   const redis = process.env.BENCH_REDIS_URL ? { url: process.env.BENCH_REDIS_URL } : await startRedis();
   if ('child' in redis) cleanups.push(() => stopProcess(redis.child));
   const jwtSecret = randomBytes(32).toString('hex');
+  // The mix's checkouts mail their confirmations as .eml files: keep them out of the repository's ./data.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bazaar-bench-data-'));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   const env = {
+    DATA_DIR: dataDir,
     DATABASE_URL: data.url,
     REDIS_URL: redis.url,
     JWT_SECRET: jwtSecret,
@@ -171,61 +206,60 @@ async function main() {
       'random category and min_price',
     );
   }
-  if (wanted('mix') || wanted('mix-nginx')) {
+  if (wanted('mix') || wanted('mix-nginx') || wanted('soak')) {
     const tokens = createAccessTokens(jwtSecret);
-    const shoppers = data.shopperIds.map((id) => `Bearer ${tokens.sign({ id, role: 'customer' })}`);
-    const popular = Array.from({ length: 1_000 }, (_, i) => data.ids.min + i);
-    const probe = await fetch(`${api.url}/api/cart/items/`, {
-      method: 'POST',
-      headers: { authorization: pick(shoppers), 'content-type': 'application/json' },
-      body: JSON.stringify({ product_id: data.ids.hot, quantity: 1 }),
+    const mix = createShopperMix({
+      tokens: data.shopperIds.map((id) => tokens.sign({ id, role: 'customer' })),
+      popularProductIds: data.popularIds,
+      categoryIds,
     });
-    const cartMissing = probe.status === 404 && (await probe.text()).includes('No route');
-    const note = cartMissing
-      ? 'browse only: POST /api/cart/items/ is 404 (cart and checkout not built yet)'
-      : 'browse 80%, cart 15%, checkout 5%';
-    const shopper = (req: Request): Request => {
-      const headers = { authorization: pick(shoppers), 'content-type': 'application/json' };
-      const roll = cartMissing ? 0 : Math.random();
-      if (roll < 0.8) {
-        return Math.random() < 0.6
-          ? { ...req, method: 'GET', headers, path: `/api/products/${pick(popular)}/` }
-          : { ...req, method: 'GET', headers, path: `/api/products/?category_id=${pick(categoryIds)}` };
-      }
-      if (roll < 0.95) {
-        const body = JSON.stringify({ product_id: pick(popular), quantity: 1 });
-        return { ...req, method: 'POST', headers, path: '/api/cart/items/', body };
-      }
-      const body = JSON.stringify({ payment_method: 'card', payment_token: 'tok_visa' });
-      return {
-        ...req,
-        method: 'POST',
-        headers: { ...headers, 'idempotency-key': randomUUID() },
-        path: '/api/orders/',
-        body,
-      };
-    };
+    await mix.emptyCarts(api.url);
+    const note = `browse 80%, cart 15%, checkout 5%; ${data.shopperIds.length} shoppers`;
+    const options = { url: api.url, requests: mix.requests };
     if (wanted('mix')) {
-      await measure(
-        'mix',
-        '6 shoppers mix',
-        { url: api.url, requests: [{ setupRequest: shopper }] },
-        apiPid,
-        note,
-      );
+      const result = await measure('mix', '6 shoppers mix', options, apiPid, note, mix.startTally);
+      result.outbox = await outboxBacklog(data.url);
     }
     if (wanted('mix-nginx')) {
       const second = await startApi(env);
       cleanups.push(() => stopProcess(second.child));
       const nginx = await startNginx([api.url, second.url]);
       cleanups.push(() => stopProcess(nginx.child));
-      await measure(
+      const result = await measure(
         'mix-nginx',
         '7 mix via nginx, 2 instances',
-        { url: nginx.url, requests: [{ setupRequest: shopper }] },
+        { ...options, url: nginx.url },
         [api.child.pid, second.child.pid],
         `${note}; RSS is the larger API process`,
+        mix.startTally,
       );
+      result.outbox = await outboxBacklog(data.url);
+    }
+    if (wanted('soak')) {
+      process.stderr.write(
+        `soak: the mix for ${soakSeconds} s (warm-up ${soakWarmup} s), RSS every ${soakSample} s...\n`,
+      );
+      const soak = await runSoak({
+        url: api.url,
+        pid: api.child.pid,
+        databaseUrl: data.url,
+        connections,
+        mix,
+        seconds: soakSeconds,
+        warmupSeconds: soakWarmup,
+        sampleSeconds: soakSample,
+      });
+      results.push({
+        name: 'soak',
+        title: `8 soak: mix for ${soakSeconds} s`,
+        ...summary(soak.result),
+        undesigned: undesignedCount(soak.answers),
+        peakRssMb: soak.report.maxRssMb,
+        note,
+        mix: soak.answers,
+        outbox: await outboxBacklog(data.url),
+        soak: soak.report,
+      });
     }
   }
 
@@ -237,8 +271,16 @@ async function main() {
     `cached list / ceiling:   ${ratio(by('cached-list'), by('ceiling'))} (target >= 60%)`,
     `p99 of cached detail at 80% of its peak: ${by('cached-detail-80')?.p99 ?? '-'} ms (target < 5 ms)`,
     `errors (socket errors and timeouts): ${results.reduce((sum, r) => sum + r.errors, 0)} (target 0)`,
-    `peak API RSS: ${Math.max(0, ...results.filter((r) => r.name !== 'ceiling').map((r) => r.peakRssMb))} MB (target < 250 MB)`,
+    `undesigned answers (non-2xx other than the designed ones): ${results.reduce((sum, r) => sum + r.undesigned, 0)} (target 0)`,
+    `peak API RSS: ${Math.max(0, ...results.filter((r) => r.name !== 'ceiling').map((r) => r.peakRssMb))} MB`,
+    `API RSS after the run: ${Math.round(rssMb(api.child.pid))} MB with ${products.toLocaleString('en')} products (target < 250 MB)`,
   ];
+  const soak = by('soak')?.soak;
+  if (soak) {
+    checks.push(
+      `RSS growth over the soak after ${soak.warmupSeconds} s of warm-up: ${soak.growthPct}% (target < 10%: ${soak.pass ? 'pass' : 'FAIL'})`,
+    );
+  }
   printTable(results, checks);
   const base = writeResults(results, {
     date: new Date().toISOString(),
@@ -246,6 +288,8 @@ async function main() {
     connections,
     duration,
     warmup,
+    ...(wanted('soak') ? { soakSeconds, soakWarmup, soakSample } : {}),
+    loadAverage: { start: loadAtStart, end: loadavg() },
     logLevel: env.LOG_LEVEL,
     checks,
   });

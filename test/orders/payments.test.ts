@@ -61,6 +61,24 @@ describe('test payment provider', () => {
     assert.deepEqual([declined.status, unknown.status], ['declined', 'declined']);
     assert.equal(provider.charges, 0);
   });
+
+  it('remembers a bounded number of keys, the most recent ones, however many payments it takes', async () => {
+    const provider = createTestPaymentProvider({ rememberedKeys: 3 });
+    const capture = (key: string) =>
+      provider.authorizeAndCapture({ idempotencyKey: key, amount: '1.00', token: 'tok_visa' });
+    for (let n = 1; n <= 50; n++) {
+      await capture(`payment-${n}`);
+      await provider.refund({
+        idempotencyKey: `refund-${n}`,
+        amount: '1.00',
+        reference: `test_ch_payment-${n}`,
+      });
+    }
+    assert.equal(provider.rememberedKeys, 6);
+    assert.equal(provider.charges, 50);
+    assert.deepEqual(await capture('payment-50'), { status: 'succeeded', reference: 'test_ch_payment-50' });
+    assert.equal(provider.charges, 50, 'a recent key is still a replay');
+  });
 });
 
 forEachEngine('payments and order emails', (ctx) =>
