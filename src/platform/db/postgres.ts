@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isBackground } from './background.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { type FenceStore, signedInReadPrimary } from './fences.js';
 import { type Lsn, parseLsn } from './lsn.js';
@@ -24,6 +25,8 @@ export interface PostgresOptions {
   replicaCheckMs?: number;
   /** Send the statements registered with prepared() as named statements (default true); see prepared.ts. */
   preparedStatements?: boolean;
+  /** Connections of the pool for background work (background.ts); opened only when used. Default 4. */
+  backgroundPoolSize?: number;
 }
 
 function replicaName(url: string): string {
@@ -66,6 +69,14 @@ async function databaseIdentity(primary: pg.Pool, url: string): Promise<string> 
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const primary = createPool(options.url, options);
+  // Connections are opened on first use: a process that runs no job never opens one.
+  const backgroundPool = createPool(options.url, {
+    ...options,
+    poolSize: options.backgroundPoolSize ?? 4,
+    applicationName: 'bazaar-jobs',
+  });
+  /** The pool for this caller's writes: the background one inside inBackground(), the primary otherwise. */
+  const writer = () => (isBackground() ? backgroundPool : primary);
   const stats = { queries: 0, replicaReads: 0 };
 
   const prepare = options.preparedStatements ?? true;
@@ -79,10 +90,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     );
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 } satisfies QueryResult<R>;
   };
-  const handle: Queryable = { query: (sql, params) => run(primary, sql, params) };
+  const handle: Queryable = { query: (sql, params) => run(writer(), sql, params) };
 
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await primary.connect();
+    const client = await writer().connect();
     let broken = false;
     // The pool watches only its idle clients: a checked-out one whose server goes away between two
     // statements (a restart, pg_terminate_backend) emits 'error', which would crash the process unheard.
@@ -150,7 +161,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
   const reader: Queryable = {
     query: async <R>(sql: string, params?: readonly unknown[]) => {
-      if (replicaSet === null) return run<R>(primary, sql, params);
+      if (replicaSet === null) return run<R>(writer(), sql, params);
       const fence = await readFence();
       const replica =
         fence === 'primary'
@@ -158,7 +169,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
           : fence === null
             ? replicaSet.pick(null)
             : await replicaSet.pickFresh(fence);
-      if (replica === null) return run<R>(primary, sql, params);
+      if (replica === null) return run<R>(writer(), sql, params);
       try {
         const result = await run<R>(replica.pool, sql, params);
         stats.replicaReads += 1;
@@ -166,7 +177,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       } catch (error) {
         // Reads are safe to repeat: a replica that went away costs a retry on the primary, not an error.
         if (!replicaSet.reportFailure(replica, error)) throw error;
-        return run<R>(primary, sql, params);
+        return run<R>(writer(), sql, params);
       }
     },
   };
@@ -211,15 +222,17 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
           await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
         }
       }),
-    poolUse: () => [
-      {
-        pool: 'primary',
-        busy: primary.totalCount - primary.idleCount,
-        idle: primary.idleCount,
-        waiting: primary.waitingCount,
-        max: primary.options.max,
-      },
-    ],
+    poolUse: () =>
+      [
+        ['primary', primary],
+        ['jobs', backgroundPool],
+      ].map(([name, pool]) => ({
+        pool: name as string,
+        busy: (pool as pg.Pool).totalCount - (pool as pg.Pool).idleCount,
+        idle: (pool as pg.Pool).idleCount,
+        waiting: (pool as pg.Pool).waitingCount,
+        max: (pool as pg.Pool).options.max,
+      })),
     listen: async (channel, onNotify) => {
       const client = new pg.Client({ connectionString: options.url, application_name: 'bazaar-listen' });
       client.on('error', () => {});
@@ -239,7 +252,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       await replicaSet?.stop();
       await Promise.all(replicaSet?.pools().map((pool) => pool.end()) ?? []);
       await fences.close();
-      await primary.end();
+      await Promise.all([primary.end(), backgroundPool.end()]);
     },
   };
   return database;

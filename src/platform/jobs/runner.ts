@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Database } from '../db/index.js';
+import { type Database, inBackground } from '../db/index.js';
 import { recordJobRun } from './job-metrics.js';
 import { type ClaimedJob, claimDueJobs, JOBS_CHANNEL, markDone, markFailed } from './outbox.js';
 import { type JobRegistry, PermanentJobError } from './registry.js';
@@ -64,6 +64,7 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
       signal = done;
     });
 
+  // Every statement of a job, its claim and its settling go through the database's background pool.
   async function run(job: ClaimedJob): Promise<void> {
     const definition = registry.definition(job.type);
     const log = logger.child({ job: job.id, type: job.type, attempt: job.attempts });
@@ -93,13 +94,13 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
       let claimed: ClaimedJob[] = [];
       if (free > 0 && types.length > 0) {
         try {
-          claimed = await claimDueJobs(db, types, free, leaseMs);
+          claimed = await inBackground(() => claimDueJobs(db, types, free, leaseMs));
         } catch (error) {
           logger.error({ err: error }, 'claiming jobs failed');
         }
       }
       for (const job of claimed) {
-        const running = run(job).finally(() => {
+        const running = inBackground(() => run(job)).finally(() => {
           inFlight.delete(running);
           wake();
         });
@@ -112,7 +113,9 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
 
   const timers = registry.periodicTasks().map((task) =>
     setInterval(() => {
-      task.run().catch((error) => logger.error({ err: error, task: task.name }, 'periodic task failed'));
+      inBackground(() => task.run()).catch((error) =>
+        logger.error({ err: error, task: task.name }, 'periodic task failed'),
+      );
     }, task.everyMs).unref(),
   );
   const unlisten = await db.listen(JOBS_CHANNEL, wake);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Database } from '../../db/index.js';
+import { type Database, inBackground } from '../../db/index.js';
 import { JOBS_CHANNEL } from '../outbox.js';
 import type { JobEnvelope } from './envelope.js';
 import type { Publisher } from './publisher.js';
@@ -112,7 +112,8 @@ export function createOutboxRelay(options: RelayOptions): Relay {
   return {
     async start() {
       unlisten = await db.listen(JOBS_CHANNEL, notify);
-      loop = run();
+      // On the background pool: the relay keeps pace however busy the requests keep the main one.
+      loop = inBackground(run);
     },
     async stop() {
       stopped = true;
