@@ -25,7 +25,7 @@ export interface PostgresOptions {
   replicaCheckMs?: number;
   /** Send the statements registered with prepared() as named statements (default true); see prepared.ts. */
   preparedStatements?: boolean;
-  /** Connections of the pool for background work (background.ts); opened only when used. Default 4. */
+  /** Connections of the pool for background work (background.ts); opened only when used. Default 8. */
   backgroundPoolSize?: number;
 }
 
@@ -72,7 +72,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // Connections are opened on first use: a process that runs no job never opens one.
   const backgroundPool = createPool(options.url, {
     ...options,
-    poolSize: options.backgroundPoolSize ?? 4,
+    poolSize: options.backgroundPoolSize ?? 8,
     applicationName: 'bazaar-jobs',
   });
   /** The pool for this caller's writes: the background one inside inBackground(), the primary otherwise. */

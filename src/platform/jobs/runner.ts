@@ -14,7 +14,12 @@ export interface RunnerOptions {
   db: Database;
   registry: JobRegistry;
   logger: Logger;
-  /** Jobs run at the same time in this process. */
+  /**
+   * Jobs run at the same time in this process (default 16, on the database's background pool of 8): a job
+   * spends much of its time waiting on round trips, the payment provider or the mail server, so more jobs than
+   * connections keep them busy. With 4, the captures and mails of 1,260 orders took 11.6 s to drain after a
+   * checkout burst; with 16, 3.8 s (bench/checkout.ts).
+   */
   concurrency?: number;
   /** How long a claimed job stays ours; a runner that dies leaves it to others after this. */
   leaseMs?: number;
@@ -38,7 +43,7 @@ export function retryDelayMs(attempt: number, backoff: { baseMs: number; maxMs: 
 
 export async function startJobRunner(options: RunnerOptions): Promise<JobRunner> {
   const { db, registry, logger } = options;
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 16;
   const leaseMs = options.leaseMs ?? 60_000;
   const idlePollMs = options.idlePollMs ?? 1_000;
   const backoff = options.backoff ?? { baseMs: 1_000, maxMs: 10 * 60_000 };
