@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { freePort, launchBrowser } from '../test/e2e/browser.js';
+import { launchBrowser } from '../test/e2e/browser.js';
 import { exitOf, runCli, startCli, waitForOutput } from '../test/helpers/cli.js';
+import { freePort } from '../test/helpers/ports.js';
 
 const OUT = fileURLToPath(new URL('../docs/images/', import.meta.url));
 const COLORS = ['#c05a1a', '#1f4e79', '#2f7d4f', '#8a3b8f', '#b08900', '#3b6e8f', '#a4161a', '#4d5661'];

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { exitOf, runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { createPostgresDatabase, requireService } from '../helpers/engines.js';
+import { freePort } from '../helpers/ports.js';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'bazaar-cli-'));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function getJson(url: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
@@ -47,16 +46,6 @@ export async function launchBrowser(): Promise<TestBrowser> {
 }
 
 /** A free TCP port on the loopback interface, for a server the test starts as a separate process. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Saves a full-page screenshot under test-artifacts/ (gitignored) and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
-import { freePort } from './browser.js';
+import { freePort } from '../helpers/ports.js';
 
 export interface RunningBazaar {
   url: string;

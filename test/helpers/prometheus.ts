@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ci } from './engines.js';
+import { freePort } from './ports.js';
 
 /**
  * A real Prometheus (the Debian package) for tests: own config, own storage in a temp folder, a spare port,
@@ -15,17 +15,6 @@ export function findBinary(name: string): string | undefined {
   if (found === '' && ci)
     throw new Error(`${name} must be installed when CI=true (Debian package prometheus)`);
   return found === '' ? undefined : found;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PromSample {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { createPostgresDatabase, requireService } from '../helpers/engines.js';
-import { freePort } from '../helpers/prometheus.js';
+import { freePort } from '../helpers/ports.js';
 
 const adminUrl = requireService('TEST_DATABASE_URL');
 

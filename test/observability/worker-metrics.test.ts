@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { startMetricsServer } from '../../src/platform/observability/metrics-ser
 import { buildTestApp } from '../helpers/app.js';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { forEachEngine, openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
+import { freePort } from '../helpers/ports.js';
 import { deleteQueues, uniquePrefix, waitFor } from '../pipeline/amqp-helpers.js';
 import { sampleOf } from './scrape.js';
 
@@ -21,13 +21,6 @@ const amqpUrl = requireService('TEST_AMQP_URL');
 const pgUrl = requireService('TEST_DATABASE_URL');
 
 /** A port nobody listens on right now: the worker gets it through METRICS_PORT, like in production. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 forEachEngine('metrics server probes', (ctx) => {
   it('answers /readyz 200 while the database and broker answer, 503 naming the broker once it is closed', {

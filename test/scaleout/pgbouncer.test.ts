@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +10,7 @@ import pg from 'pg';
 import { type Database, migrate } from '../../src/platform/db/index.js';
 import { openPostgres } from '../../src/platform/db/postgres.js';
 import { createPostgresDatabase, requireService } from '../helpers/engines.js';
+import { freePort } from '../helpers/ports.js';
 
 /**
  * deploy/pgbouncer/pgbouncer.ini (transaction pooling) in front of a real PostgreSQL, with Bazaar's own driver
@@ -19,15 +19,6 @@ import { createPostgresDatabase, requireService } from '../helpers/engines.js';
  */
 const run = promisify(execFile);
 const pgUrl = requireService('TEST_DATABASE_URL');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function render(template: string, values: Record<string, string>): string {
   return template
