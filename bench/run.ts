@@ -168,6 +168,16 @@ async function main() {
       quiet.child.pid,
     ]);
     await stopProcess(quiet.child);
+    // The global rate limit (in memory, per address) counts every request; x1000 so that none is refused.
+    const limited = await startApi({ ...env, RATE_LIMIT_FACTOR: '1000' });
+    await measure(
+      'hot-path-rate-limit',
+      '2e cached detail, rate limit counting',
+      { url: `${limited.url}${hot}` },
+      [limited.child.pid],
+      'RATE_LIMIT_FACTOR=1000: every request counted, none refused',
+    );
+    await stopProcess(limited.child);
   }
   if (wanted('cached-list')) {
     await measure('cached-list', '3 cached list page', { url: `${api.url}/api/products/?limit=20` }, apiPid);
