@@ -4,7 +4,8 @@
  * While it runs, /proc is sampled every 50 ms for the CPU seconds (user + system) of the node process, of the
  * PostgreSQL backends connected to that database and of their parallel workers, and of the cluster's auxiliary
  * processes (checkpointer, WAL writer, background writer: shared with anything else on the server, so only
- * indicative). On a machine shared with other work, compare variants by CPU seconds as well as wall seconds.
+ * indicative), and the database's CPU by the statement running. On a machine shared with other work, compare
+ * variants by CPU seconds as well as wall seconds.
  *
  *   node --import tsx bench/generate-catalog-csv.ts /tmp/catalog 1000000
  *   BENCH_RUNS=3 npx tsx bench/import.ts /tmp/catalog
@@ -57,11 +58,17 @@ function readProc(pid: number): Proc | null {
   }
 }
 
-/** The last CPU reading of every process of interest, by pid and group; a process that exits keeps its last. */
+/**
+ * The CPU seconds of every process of interest, by group, and of the database processes by the statement their
+ * backend was running (the command tag in its process title: COPY, CREATE TABLE AS, INSERT, CREATE INDEX...),
+ * sampled every 50 ms; a process that exits keeps its last reading.
+ */
 function watchCpu(nodePid: number, dbName: string, postmaster: number) {
-  const last = new Map<number, { group: 'node' | 'backends' | 'auxiliary'; start: number; cpu: number }>();
+  type Group = 'node' | 'backends' | 'auxiliary';
+  const last = new Map<number, { group: Group; start: number; cpu: number }>();
+  const byStatement = new Map<string, number>();
   const sample = () => {
-    const backends = new Set<number>();
+    const backends = new Map<number, string>();
     const seen: [number, Proc][] = [];
     for (const entry of readdirSync('/proc')) {
       const pid = Number(entry);
@@ -70,21 +77,32 @@ function watchCpu(nodePid: number, dbName: string, postmaster: number) {
       if (proc) seen.push([pid, proc]);
     }
     for (const [pid, proc] of seen) {
-      if (proc.ppid === postmaster && proc.cmdline.includes(` ${dbName} `)) backends.add(pid);
+      if (proc.ppid === postmaster && proc.cmdline.includes(` ${dbName} `)) {
+        backends.set(pid, /\(\d+\) (.*)$/.exec(proc.cmdline.trim())?.[1] ?? '?');
+      }
     }
     for (const [pid, proc] of seen) {
-      let group: 'node' | 'backends' | 'auxiliary' | null = null;
+      let group: Group | null = null;
+      let statement: string | undefined;
       if (pid === nodePid) group = 'node';
-      else if (backends.has(pid)) group = 'backends';
-      else if (proc.ppid === postmaster) {
+      else if (backends.has(pid)) {
+        group = 'backends';
+        statement = backends.get(pid);
+      } else if (proc.ppid === postmaster) {
         const leader = /parallel worker for PID (\d+)/.exec(proc.cmdline);
-        if (leader && backends.has(Number(leader[1]))) group = 'backends';
-        else if (/checkpointer|walwriter|background writer/.test(proc.cmdline)) group = 'auxiliary';
+        if (leader && backends.has(Number(leader[1]))) {
+          group = 'backends';
+          statement = backends.get(Number(leader[1]));
+        } else if (/checkpointer|walwriter|background writer/.test(proc.cmdline)) group = 'auxiliary';
       }
       if (group === null) continue;
       const known = last.get(pid);
+      const previous = known?.cpu ?? (group === 'auxiliary' ? proc.cpu : 0);
+      if (statement !== undefined) {
+        byStatement.set(statement, (byStatement.get(statement) ?? 0) + proc.cpu - previous);
+      }
       if (known) known.cpu = proc.cpu;
-      else last.set(pid, { group, start: group === 'auxiliary' ? proc.cpu : 0, cpu: proc.cpu });
+      else last.set(pid, { group, start: previous, cpu: proc.cpu });
     }
   };
   sample();
@@ -94,7 +112,11 @@ function watchCpu(nodePid: number, dbName: string, postmaster: number) {
     sample();
     const totals = { node: 0, backends: 0, auxiliary: 0 };
     for (const { group, start, cpu } of last.values()) totals[group] += cpu - start;
-    return totals;
+    const statements = [...byStatement]
+      .filter(([, cpu]) => cpu >= 0.05)
+      .map(([statement, cpu]) => `${statement} ${cpu.toFixed(1)} s`)
+      .join(', ');
+    return { ...totals, statements };
   };
 }
 
@@ -160,7 +182,8 @@ for (let run = 0; run < runs; run += 1) {
   process.stdout.write(
     `run ${run + 1}: exit ${code}, ${products} products, wall ${wall.toFixed(1)} s, CPU node ${cpu.node.toFixed(1)} s, ` +
       `backends ${cpu.backends.toFixed(1)} s, auxiliary ${cpu.auxiliary.toFixed(1)} s; ` +
-      `load ${load.toFixed(1)} -> ${loadAfter.toFixed(1)}\n${output.trim()}\n`,
+      `load ${load.toFixed(1)} -> ${loadAfter.toFixed(1)}\nDatabase CPU by statement: ${cpu.statements}\n` +
+      `${output.trim()}\n`,
   );
 }
 if (runs > 1) {
