@@ -105,6 +105,9 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
         `Imported ${summary.categories} categories and ${summary.products} products in ${summary.seconds} s; ` +
           `${summary.rejected} rows rejected\n`,
       );
+      process.stdout.write(
+        `Time by phase: ${summary.phases.map((phase) => `${phase.name} ${phase.seconds} s`).join(', ')}\n`,
+      );
       if (config.redisUrl !== null) {
         // Running servers cache catalog answers in Redis: the new catalog replaces them everywhere.
         const cache = createResponseCache({ redisUrl: config.redisUrl, namespace: await cacheNamespace(db) });

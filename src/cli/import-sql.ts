@@ -1,6 +1,12 @@
 /**
  * The SQL of `bazaar import`: staging tables that accept anything (every field text, the column count kept),
  * then validation in SQL that gives each bad row one reason, then the load of the good rows.
+ *
+ * The products' staging tables are unlogged ordinary tables, not temporary ones, so that PostgreSQL can read
+ * them with parallel workers (a temporary table lives in one backend's memory): the check computes each good
+ * row's search vector in parallel. They are created inside the import's transaction, so no other session ever
+ * sees them, and dropped before it commits (a rollback or a crash takes them away too). Two imports at once
+ * take turns at their creation.
  */
 
 export const STAGING = {
@@ -13,8 +19,8 @@ export const STAGING = {
   products: {
     table: 'import_products',
     columns: ['name', 'description', 'price', 'stock_quantity', 'category_id'],
-    create: `CREATE TEMP TABLE import_products (line integer, columns integer, name text, description text,
-               price text, stock_quantity text, category_id text) ON COMMIT DROP`,
+    create: `CREATE UNLOGGED TABLE import_products (line integer, columns integer, name text, description text,
+               price text, stock_quantity text, category_id text)`,
   },
 } as const;
 
@@ -68,8 +74,17 @@ export const LOAD_CATEGORIES = `
 export const ADVANCE_CATEGORY_IDS = `
   SELECT setval(pg_get_serial_sequence('categories', 'id'), greatest(max(id), 1)) FROM categories`;
 
+/**
+ * Each staged product with its problem (null when it is good) and its search vector, computed here because
+ * this statement runs in parallel and the load does not. Only rows whose text is within bounds get one (a
+ * description far too long would fail to_tsvector and the whole statement, instead of being reported).
+ *
+ * The category is found by its id's text: only the canonical text of an id (no sign, no leading zero) can
+ * equal it, so a row that finds its category (with an id that ${ID} allows) has a well-formed category_id,
+ * and only the rows that find none pay for the pattern match that tells a malformed id from an unknown one.
+ */
 export const CHECK_PRODUCTS = `
-  CREATE TEMP TABLE import_products_checked ON COMMIT DROP AS
+  CREATE UNLOGGED TABLE import_products_checked AS
   SELECT s.line, s.name, coalesce(s.description, '') AS description, s.price, s.stock_quantity, s.category_id,
     CASE
       WHEN s.columns <> 5
@@ -81,16 +96,23 @@ export const CHECK_PRODUCTS = `
       WHEN s.price::numeric = 0 THEN 'price must be above 0'
       WHEN s.stock_quantity !~ '^[0-9]{1,9}$'
         THEN format('stock_quantity "%s" is not a whole number', s.stock_quantity)
+      WHEN c.id IS NOT NULL THEN NULL
       WHEN s.category_id !~ ${ID} THEN format('category_id "%s" is not a positive integer', s.category_id)
-      WHEN c.id IS NULL THEN format('category %s does not exist', s.category_id)
-    END AS problem
+      ELSE format('category %s does not exist', s.category_id)
+    END AS problem,
+    CASE WHEN char_length(s.name) BETWEEN 1 AND 200 AND char_length(coalesce(s.description, '')) <= 10000
+      THEN products_search_vector(s.name, coalesce(s.description, ''))
+    END AS search
   FROM import_products s
-  LEFT JOIN categories c ON c.id = CASE WHEN s.category_id ~ ${ID} THEN s.category_id::integer END`;
+  LEFT JOIN categories c ON c.id::text = s.category_id AND c.id BETWEEN 1 AND 999999999`;
 
-export const LOAD_PRODUCTS = `
-  INSERT INTO products (name, description, price, stock_quantity, category_id)
-  SELECT name, description, price::numeric, stock_quantity::integer, category_id::integer
+/** The good products, in file order; search is either left to the insert trigger or taken as computed. */
+export const LOAD_PRODUCTS = (search: 'computed' | 'by trigger') => `
+  INSERT INTO products (name, description, price, stock_quantity, category_id${search === 'computed' ? ', search' : ''})
+  SELECT name, description, price::numeric, stock_quantity::integer, category_id::integer${search === 'computed' ? ', search' : ''}
   FROM import_products_checked WHERE problem IS NULL ORDER BY line`;
+
+export const DROP_PRODUCTS_STAGING = 'DROP TABLE import_products, import_products_checked';
 
 export const REJECTS = (table: string) => `
   SELECT line, problem, count(*) OVER ()::integer AS total FROM ${table}

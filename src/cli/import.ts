@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Database, Queryable } from '../platform/db/index.js';
 import { CsvReader, type CsvRecord } from './csv.js';
 import * as sql from './import-sql.js';
-import { withoutProductIndexes } from './product-indexes.js';
+import { loadProductsInBulk } from './products-bulk-load.js';
 import { createProgress } from './progress.js';
 
 /**
@@ -29,12 +29,19 @@ export interface ImportSummary {
   /** The first rejects, in file and line order (all of them up to REJECTS_SHOWN). */
   rejects: Reject[];
   seconds: number;
+  /** Where the time went, phase by phase, in the order they ran. */
+  phases: Phase[];
+}
+
+export interface Phase {
+  name: string;
+  seconds: number;
 }
 
 export class ImportError extends Error {}
 
 const REJECTS_SHOWN = 100;
-/** From this many staged products, the load drops and rebuilds the secondary indexes (product-indexes.ts). */
+/** From this many staged products, the load sets indexes, foreign keys and trigger aside (products-bulk-load.ts). */
 const BULK_PRODUCTS = 100_000;
 const BATCH_ROWS = 5_000;
 
@@ -117,19 +124,24 @@ function batchStaging(db: Queryable): StagingFactory {
   };
 }
 
-/** Streams one CSV file (after its header) into a staging table, advancing the progress bar by bytes read. */
+/**
+ * Streams one CSV file (after its header) into a staging table, advancing the progress bar by bytes read;
+ * returns how many rows it staged.
+ */
 async function stage(
   file: string,
   header: readonly string[],
   staging: StagingWriter,
   advance: (bytes: number) => void,
-) {
+): Promise<number> {
   const reader = new CsvReader();
   const decoder = new StringDecoder('utf8');
   const pending: CsvRecord[] = [];
+  let rows = 0;
   const collect = (record: CsvRecord) => {
     if (record.line > 1) {
       pending.push(record);
+      rows += 1;
     } else if (record.fields.map((field) => field.trim()).join(',') !== header.join(',')) {
       throw new ImportError(`${path.basename(file)}: the first line must be the header ${header.join(',')}`);
     }
@@ -148,6 +160,7 @@ async function stage(
     throw error;
   }
   await staging.end();
+  return rows;
 }
 
 async function rejectsOf(db: Queryable, table: string, file: string) {
@@ -157,11 +170,36 @@ async function rejectsOf(db: Queryable, table: string, file: string) {
   return { total: rows[0]?.total ?? 0, rejects: rows.map(({ line, problem }) => ({ file, line, problem })) };
 }
 
+/** Times the phases of an import, one after the other. */
+function phaseClock() {
+  const phases: Phase[] = [];
+  let current: { name: string; since: number } | null = null;
+  const end = () => {
+    if (current) {
+      const seconds = Math.round((performance.now() - current.since) / 100) / 10;
+      phases.push({ name: current.name, seconds });
+    }
+    current = null;
+  };
+  return {
+    start(name: string) {
+      end();
+      current = { name, since: performance.now() };
+    },
+    end,
+    phases,
+  };
+}
+
+type PhaseClock = ReturnType<typeof phaseClock>;
+
 async function run(
   db: Queryable,
   dir: string,
   staging: StagingFactory,
-): Promise<Omit<ImportSummary, 'seconds'>> {
+  clock: PhaseClock,
+  bulkProducts: number,
+): Promise<Omit<ImportSummary, 'seconds' | 'phases'>> {
   const files = { categories: path.join(dir, 'categories.csv'), products: path.join(dir, 'products.csv') };
   const present = (Object.keys(files) as (keyof typeof files)[]).filter((kind) => existsSync(files[kind]));
   if (present.length === 0) throw new ImportError(`${dir} holds neither categories.csv nor products.csv`);
@@ -169,33 +207,50 @@ async function run(
     'import',
     present.reduce((sum, kind) => sum + statSync(files[kind]).size, 0),
   );
+  const phase = (name: string) => {
+    clock.start(name);
+    progress.phase(name);
+  };
   const summary = { categories: 0, products: 0, rejected: 0, rejects: [] as Reject[] };
   try {
     // Index builds may use more memory than one query's default: this transaction only.
     await db.query(`SET LOCAL maintenance_work_mem = '256MB'`);
     for (const kind of present) {
       const spec = sql.STAGING[kind];
+      phase(`stage ${kind}`);
       await db.query(spec.create);
       const writer = await staging(spec.table, spec.columns.length);
-      await stage(files[kind], spec.columns, writer, progress.advance);
+      const staged = await stage(files[kind], spec.columns, writer, progress.advance);
+      phase(`check ${kind}`);
       if (kind === 'categories') {
         await db.query(sql.CHECK_CATEGORIES);
+        phase('load categories');
         summary.categories = (await db.query(sql.LOAD_CATEGORIES)).rowCount;
         await db.query(sql.ADVANCE_CATEGORY_IDS);
       } else {
-        const checked = await db.query(sql.CHECK_PRODUCTS);
-        const load = async () => (await db.query(sql.LOAD_PRODUCTS)).rowCount;
+        await db.query(sql.CHECK_PRODUCTS);
+        phase('load products');
         summary.products =
-          checked.rowCount >= BULK_PRODUCTS ? await withoutProductIndexes(db, load) : await load();
+          staged >= bulkProducts
+            ? await loadProductsInBulk(
+                db,
+                async () => (await db.query(sql.LOAD_PRODUCTS('computed'))).rowCount,
+                phase,
+              )
+            : (await db.query(sql.LOAD_PRODUCTS('by trigger'))).rowCount;
       }
+      phase(`rejects of ${kind}`);
       const { total, rejects } = await rejectsOf(db, `${spec.table}_checked`, `${kind}.csv`);
       summary.rejected += total;
       summary.rejects.push(...rejects);
+      if (kind === 'products') await db.query(sql.DROP_PRODUCTS_STAGING);
     }
   } finally {
     progress.stop();
   }
+  clock.start('analyze');
   await db.query('ANALYZE products');
+  clock.start('commit');
   return summary;
 }
 
@@ -203,13 +258,19 @@ async function run(
 export async function importCatalog(
   db: Database,
   dir: string,
-  options: { databaseUrl: string | null },
+  options: {
+    databaseUrl: string | null;
+    /** From this many staged products, the bulk load (BULK_PRODUCTS; tests take it lower). */
+    bulkProducts?: number;
+  },
 ): Promise<ImportSummary> {
+  const bulkProducts = options.bulkProducts ?? BULK_PRODUCTS;
   const started = performance.now();
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ImportError(`${dir} is not a directory`);
-  let summary: Omit<ImportSummary, 'seconds'>;
+  const clock = phaseClock();
+  let summary: Omit<ImportSummary, 'seconds' | 'phases'>;
   if (options.databaseUrl === null) {
-    summary = await db.transaction((tx) => run(tx, dir, batchStaging(tx)));
+    summary = await db.transaction((tx) => run(tx, dir, batchStaging(tx), clock, bulkProducts));
   } else {
     const client = new pg.Client({
       connectionString: options.databaseUrl,
@@ -224,7 +285,7 @@ export async function importCatalog(
     };
     try {
       await session.query('BEGIN');
-      summary = await run(session, dir, copyStaging(client));
+      summary = await run(session, dir, copyStaging(client), clock, bulkProducts);
       await session.query('COMMIT');
     } catch (error) {
       await session.query('ROLLBACK').catch(() => {});
@@ -233,5 +294,10 @@ export async function importCatalog(
       await client.end();
     }
   }
-  return { ...summary, seconds: Math.round((performance.now() - started) / 100) / 10 };
+  clock.end();
+  return {
+    ...summary,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    phases: clock.phases,
+  };
 }

@@ -58,6 +58,42 @@ forEachEngine('catalog writes', (ctx) => {
     assert.equal(body.name, 'Lamp');
   });
 
+  it('keeps the search vector equal to the name and description through every kind of write', async () => {
+    const searchIsCurrent = async (id: number) =>
+      (
+        await ctx.db.query<{ current: boolean }>(
+          `SELECT search = setweight(to_tsvector('english', name), 'A')
+                           || setweight(to_tsvector('english', description), 'B') AS current
+           FROM products WHERE id = $1`,
+          [id],
+        )
+      ).rows[0]?.current;
+    const created = await send('POST', '/api/products/', {
+      name: 'Brass reading lamp',
+      description: 'Warm light for late evenings',
+      price: '30.00',
+      stock_quantity: 2,
+      category_id: leaf,
+    });
+    const id: number = created.json().id;
+    assert.equal(await searchIsCurrent(id), true);
+    assert.equal(
+      (await send('PATCH', `/api/products/${id}/`, { name: 'Copper reading lamp' })).statusCode,
+      200,
+    );
+    assert.equal((await send('PATCH', `/api/products/${id}/`, { stock_quantity: 5 })).statusCode, 200);
+    assert.equal(await searchIsCurrent(id), true);
+    await ctx.db.query(`UPDATE products SET search = to_tsvector('simple', 'forged') WHERE id = $1`, [id]);
+    assert.equal(await searchIsCurrent(id), true);
+    const found = async (q: string) =>
+      (await send('GET', `/api/products/?q=${q}&limit=100`))
+        .json()
+        .items.some((p: { id: number }) => p.id === id);
+    assert.equal(await found('copper'), true);
+    assert.equal(await found('brass'), false);
+    assert.equal(await found('evening'), true);
+  });
+
   it('soft-deletes a product: gone from list, detail and reviews, kept in the table', async () => {
     const id = await insertProduct(ctx.db, { name: 'Doomed', categoryId: leaf });
     assert.equal((await send('DELETE', `/api/products/${id}/`)).statusCode, 204);
