@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { createLogger } from '../../src/platform/observability/logger.js';
+import { createLogger, redactSecrets } from '../../src/platform/observability/logger.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertUser } from '../helpers/fixtures.js';
@@ -25,6 +25,41 @@ function collectingLogger(level: 'info' | 'warn' = 'info') {
   });
   return { lines, logger: createLogger(level, false, sink) };
 }
+
+describe('redactSecrets', () => {
+  it('returns a clean object itself, untouched', () => {
+    const line = { method: 'GET', route: '/api/products/:id/', status: 200, ms: 0.4, user: 7 };
+    assert.equal(redactSecrets(line), line);
+  });
+
+  it('censors secrets two levels down in a copy, and leaves deeper keys and the original alone', () => {
+    const logged = {
+      password: 'a',
+      body: { new_password: 'b' },
+      items: [{ token: 'c' }],
+      request: { headers: { authorization: 'Bearer d', accept: 'json' } },
+      deep: { a: { b: { password: 'depth three' } } },
+    };
+    const copy = redactSecrets(logged);
+    assert.deepEqual(copy, {
+      password: '[redacted]',
+      body: { new_password: '[redacted]' },
+      items: [{ token: '[redacted]' }],
+      request: { headers: { authorization: '[redacted]', accept: 'json' } },
+      deep: { a: { b: { password: 'depth three' } } },
+    });
+    assert.equal(logged.request.headers.authorization, 'Bearer d');
+  });
+
+  it('keeps an Error an Error, with its message and stack, when one of its fields is censored', () => {
+    const error = Object.assign(new Error('refused'), { token: 'secret-token' });
+    const { err } = redactSecrets({ err: error });
+    assert.ok(err instanceof Error);
+    assert.equal(err.message, 'refused');
+    assert.equal(err.stack, error.stack);
+    assert.equal((err as Error & { token: string }).token, '[redacted]');
+  });
+});
 
 forEachEngine('request logs', (ctx) => {
   let t: TestApp;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { REDACTED_PATHS } from '../../src/platform/observability/logger.js';
+import { redacting } from '../../src/platform/observability/logger.js';
 import { bearer, signUp } from '../helpers/accounts.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
@@ -130,7 +130,7 @@ forEachEngine('security layer', (ctx) => {
           done();
         },
       });
-      const logger = pino({ level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
+      const logger = pino({ level: 'trace', ...redacting }, sink);
       t = await buildTestApp(ctx.db, {
         logger,
         env: { RATE_LIMIT_FACTOR: '100' },
