@@ -154,14 +154,15 @@ async function main() {
     steady.rps = Math.min(steady.rps, rate);
   }
   if (wanted('hot-path')) {
-    // What each per-request layer costs on a cached GET: the Bearer token check, and the log line.
+    // What each per-request layer costs on a cached GET: the log line, the rate limiter; and what a signed-in
+    // reader costs, whose reads skip the response cache (read-your-writes across instances, docs/caching.md).
     const token = createAccessTokens(jwtSecret).sign({ id: data.shopperIds[0] ?? 1, role: 'customer' });
     await measure(
       'hot-path-auth',
-      '2c cached detail, Bearer token',
+      '2c detail, signed in (uncached)',
       { url: `${api.url}${hot}`, headers: { authorization: `Bearer ${token}` } },
       apiPid,
-      'token verified on every request',
+      'token verified; read from PostgreSQL: signed-in reads skip the cache',
     );
     const quiet = await startApi({ ...env, LOG_LEVEL: 'silent' });
     await measure('hot-path-silent', '2d cached detail, no log line', { url: `${quiet.url}${hot}` }, [
