@@ -1,7 +1,7 @@
 /**
- * Checkout under load on PostgreSQL. Creates a database of its own (dropped at the end), starts `bazaar serve`
- * in its own process on a free port (its in-process job runner captures the payments and sends the mails),
- * then runs three scenarios with BENCH_BUYERS (100) concurrent buyers for BENCH_SECONDS (15):
+ * Checkout under load on PostgreSQL. Creates a database of its own (dropped at the end), starts `bazaar serve
+ * --instances BENCH_INSTANCES` (2) on a free port (their in-process job runners capture the payments and send
+ * the mails), then runs three scenarios with BENCH_BUYERS (100) concurrent buyers for BENCH_SECONDS (15):
  *
  *   spread, jobs held   each buyer adds one of 1,000 products (ample stock) to the cart and checks out, again
  *                       and again; the jobs the checkouts write are held until the load stops (as when the
@@ -31,6 +31,8 @@ import { freePort } from './processes.js';
 
 const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const buyers = Number(process.env.BENCH_BUYERS ?? 100);
+/** `serve --instances`: two processes, one per core, as `bazaar serve` is run on a machine like this one. */
+const instances = Number(process.env.BENCH_INSTANCES ?? 2);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -49,14 +51,7 @@ function startServer(env: Record<string, string>): Promise<ChildProcess> {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [
-      ...nodeArgs,
-      '--import',
-      'tsx',
-      'src/main.ts',
-      'serve',
-      ...(process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter(Boolean),
-    ],
+    [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve', '--instances', String(instances)],
     {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', RATE_LIMIT_FACTOR: '0', ...env },
@@ -323,6 +318,10 @@ try {
     );
   };
 
+  process.stdout.write(
+    `${buyers} buyers, ${seconds} s per scenario, PostgreSQL, \`serve --instances ${instances}\` in its own ` +
+      `processes, database ${new URL(serverDatabaseUrl(url)).searchParams.get('host') ?? 'over TCP'}\n`,
+  );
   await holdJobs();
   report(
     'spread (1,000 products), jobs held for workers elsewhere',

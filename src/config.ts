@@ -18,6 +18,8 @@ export interface Config {
   databaseReplicaUrls: string[];
   /** A replica staler than this (ms) is skipped by the read router. */
   databaseReplicaMaxLagMs: number;
+  /** Connections of an API process's pool for requests (its jobs have a pool of their own). */
+  databasePoolSize: number;
   /** Hot statements as named, server-side prepared ones; false behind a PgBouncer that cannot keep them. */
   databasePreparedStatements: boolean;
   redisUrl: string | null;
@@ -192,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databaseReplicaUrls: replicas,
     databaseReplicaMaxLagMs: parseInteger(env, 'DATABASE_REPLICA_MAX_LAG_MS', 5_000, 100, 600_000),
+    databasePoolSize: parseInteger(env, 'DATABASE_POOL_SIZE', 20, 1, 1000),
     databasePreparedStatements: parseBoolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
     redisUrl: parseUrl(env, 'REDIS_URL', ['redis', 'rediss']),
     redisKeyPrefix: parseKeyPrefix(env),

@@ -10,6 +10,8 @@ describe('configuration', () => {
     assert.equal(config.databaseUrl, null);
     assert.equal(config.rateLimitFactor, 1);
     assert.equal(config.metricsPort, 9464);
+    assert.equal(config.databasePoolSize, 20);
+    assert.equal(config.databasePreparedStatements, true);
     assert.equal(config.publicUrl, 'http://127.0.0.1:3000');
   });
 
@@ -31,6 +33,8 @@ describe('configuration', () => {
     [{ RATE_LIMIT_FACTOR: 'fast' }, 'RATE_LIMIT_FACTOR'],
     [{ PUBLIC_URL: 'shop.example' }, 'PUBLIC_URL'],
     [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ DATABASE_PREPARED_STATEMENTS: 'sometimes' }, 'DATABASE_PREPARED_STATEMENTS'],
   ];
   for (const [env, variable] of bad) {
     it(`stops on a malformed ${variable} with one line naming it`, () => {
@@ -53,7 +57,11 @@ describe('configuration', () => {
       REDIS_URL: 'redis://cache:6379',
       CORS_ORIGINS: 'https://shop.example,https://admin.example/',
       RATE_LIMIT_FACTOR: '0',
+      DATABASE_POOL_SIZE: '40',
+      DATABASE_PREPARED_STATEMENTS: 'false',
     });
+    assert.equal(config.databasePoolSize, 40);
+    assert.equal(config.databasePreparedStatements, false);
     assert.deepEqual(config.databaseReplicaUrls, ['postgres://r1/bazaar', 'postgres://r2/bazaar']);
     assert.deepEqual(config.corsOrigins, ['https://shop.example', 'https://admin.example']);
     assert.equal(config.rateLimitFactor, 0);

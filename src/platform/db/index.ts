@@ -22,7 +22,11 @@ export function openDatabase(
     Partial<
       Pick<
         Config,
-        'databaseReplicaUrls' | 'databaseReplicaMaxLagMs' | 'databasePreparedStatements' | 'redisUrl'
+        | 'databaseReplicaUrls'
+        | 'databaseReplicaMaxLagMs'
+        | 'databasePoolSize'
+        | 'databasePreparedStatements'
+        | 'redisUrl'
       >
     >,
   poolSize?: number,
@@ -31,7 +35,7 @@ export function openDatabase(
     const replicaUrls = config.databaseReplicaUrls ?? [];
     return openPostgres({
       url: config.databaseUrl,
-      poolSize,
+      poolSize: poolSize ?? config.databasePoolSize,
       replicaUrls,
       replicaMaxLagMs: config.databaseReplicaMaxLagMs,
       preparedStatements: config.databasePreparedStatements,
