@@ -23,11 +23,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { migrate } from '../src/platform/db/index.js';
 import { openPostgres } from '../src/platform/db/postgres.js';
 import { createAccessTokens } from '../src/platform/http/auth.js';
-import { freePort } from './processes.js';
+import { adminQuery, freePort } from './processes.js';
 
 const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const buyers = Number(process.env.BENCH_BUYERS ?? 100);
@@ -36,15 +35,7 @@ const instances = Number(process.env.BENCH_INSTANCES ?? 2);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => adminQuery(adminUrl, sql);
 
 function startServer(env: Record<string, string>): Promise<ChildProcess> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.

@@ -20,7 +20,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../src/platform/db/index.js';
 import { openPostgres } from '../src/platform/db/postgres.js';
-import { ROOT } from './processes.js';
+import { adminQuery, ROOT } from './processes.js';
 
 const dir = path.resolve(process.argv[2] ?? '');
 if (!process.argv[2]) {
@@ -31,15 +31,7 @@ const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.
 const runs = Number(process.env.BENCH_RUNS ?? 1);
 const TICKS = 100; // USER_HZ on Linux
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => adminQuery(adminUrl, sql);
 
 interface Proc {
   cmdline: string;

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { freePort } from '../test/helpers/ports.js';
 
 export { freePort };
@@ -150,4 +151,15 @@ ${servers}
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, 10_000);
   return { child, url };
+}
+
+/** One statement on the server of an administrative URL (CREATE DATABASE, DROP DATABASE), on its own connection. */
+export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
