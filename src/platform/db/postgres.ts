@@ -223,15 +223,17 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         }
       }),
     poolUse: () =>
-      [
-        ['primary', primary],
-        ['jobs', backgroundPool],
-      ].map(([name, pool]) => ({
-        pool: name as string,
-        busy: (pool as pg.Pool).totalCount - (pool as pg.Pool).idleCount,
-        idle: (pool as pg.Pool).idleCount,
-        waiting: (pool as pg.Pool).waitingCount,
-        max: (pool as pg.Pool).options.max,
+      (
+        [
+          ['primary', primary],
+          ['jobs', backgroundPool],
+        ] as const
+      ).map(([name, pool]) => ({
+        pool: name,
+        busy: pool.totalCount - pool.idleCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: pool.options.max,
       })),
     listen: async (channel, onNotify) => {
       const client = new pg.Client({ connectionString: options.url, application_name: 'bazaar-listen' });
