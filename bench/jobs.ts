@@ -30,9 +30,9 @@ import { buildTestApp } from '../test/helpers/app.js';
 import { startCli, waitForOutput } from '../test/helpers/cli.js';
 import { createPostgresDatabase } from '../test/helpers/engines.js';
 import { insertCategory, insertProduct } from '../test/helpers/fixtures.js';
+import { startSmtpSink } from '../test/helpers/smtp-sink.js';
 import { addToCart, checkout, newShopper } from '../test/orders/shop.js';
 import { deleteQueues } from '../test/pipeline/amqp-helpers.js';
-import { startSmtpSink } from '../test/pipeline/smtp-sink.js';
 
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SMTPServer } from 'smtp-server';
 import { bearer, signUp } from '../helpers/accounts.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 
 /** The reset mail leaves in the background: wait for it (a few seconds at most). */
 async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
@@ -132,34 +131,14 @@ forEachEngine('password reset', (ctx) => {
 
 forEachEngine('password reset over SMTP', (ctx) => {
   let t: TestApp;
-  let smtp: SMTPServer;
-  const received: Array<{ to: string[]; body: string }> = [];
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          received.push({
-            to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
-    t = await buildTestApp(ctx.db, {
-      env: { RATE_LIMIT_FACTOR: '100', SMTP_URL: `smtp://127.0.0.1:${port}` },
-    });
+    smtp = await startSmtpSink();
+    t = await buildTestApp(ctx.db, { env: { RATE_LIMIT_FACTOR: '100', SMTP_URL: smtp.url } });
   });
   after(async () => {
     await t.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   describe('with SMTP_URL set', () => {
@@ -171,9 +150,12 @@ forEachEngine('password reset over SMTP', (ctx) => {
         payload: { email: account.user.email },
       });
       assert.equal(res.statusCode, 202);
-      const mail = await waitFor(() => received.find((item) => item.to.includes(account.user.email)), 'SMTP');
+      const mail = await waitFor(
+        () => smtp.received.find((item) => item.to.includes(account.user.email)),
+        'SMTP',
+      );
       assert.deepEqual(mailFiles(t.dataDir), [], 'no .eml file when SMTP is configured');
-      const token = tokenIn(mail.body);
+      const token = tokenIn(mail.raw);
       assert.ok(token);
       const confirm = await t.app.inject({
         method: 'POST',

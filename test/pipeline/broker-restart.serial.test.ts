@@ -13,9 +13,9 @@ import { createOutboxRelay, type Relay } from '../../src/platform/jobs/amqp/rela
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { engineNames, openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
 import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { addToCart, checkout, newShopper } from '../orders/shop.js';
 import { deleteQueues, rabbitmqctl, uniquePrefix, waitFor } from './amqp-helpers.js';
-import { startSmtpSink } from './smtp-sink.js';
 
 const amqpUrl = requireService('TEST_AMQP_URL');
 const logger = pino({ level: 'silent' });

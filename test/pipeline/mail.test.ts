@@ -5,7 +5,7 @@ import { createJobRegistry } from '../../src/platform/jobs/registry.js';
 import { MAIL_JOB, registerMailJob } from '../../src/platform/mail/mail-job.js';
 import { createMailer, type Mailer } from '../../src/platform/mail/mailer.js';
 import { forEachEngine } from '../helpers/engines.js';
-import { startSmtpSink } from './smtp-sink.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 
 /** The registered mail.send handler, as a transport runs it. */
 function mailJobRunner(db: Database, mailer: Mailer) {

@@ -12,9 +12,9 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
 import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { addToCart, checkout, newShopper, orderState } from '../orders/shop.js';
 import { deleteQueues, uniquePrefix, waitFor } from './amqp-helpers.js';
-import { startSmtpSink } from './smtp-sink.js';
 
 const amqpUrl = requireService('TEST_AMQP_URL');
 const pgUrl = requireService('TEST_DATABASE_URL');
