@@ -1,6 +1,7 @@
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, onUserChange, type User, user } from './api';
+import { ApiError, logout, onUserChange, type User, user } from './api';
+import { navigate } from './router';
 
 export function useUser(): User | null {
   const [value, setValue] = useState(user);
@@ -180,4 +181,20 @@ export const STATUS_LABELS: Record<string, string> = {
 
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge status-${status}`}>{STATUS_LABELS[status] ?? status}</span>;
+}
+
+/** The header's "Log out" button of both apps: ends the session, then shows `then`. */
+export function LogoutButton({ username, then }: { username: string; then: string }) {
+  return (
+    <button
+      type="button"
+      class="link"
+      onClick={async () => {
+        await logout();
+        navigate(then);
+      }}
+    >
+      Log out {username}
+    </button>
+  );
 }

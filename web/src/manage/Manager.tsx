@@ -1,7 +1,6 @@
-import { logout } from '../api';
 import { Link, match, navigate, useLocation } from '../router';
 import { LoginForm } from '../shop/Account';
-import { useUser } from '../ui';
+import { LogoutButton, useUser } from '../ui';
 import { CategoriesPage } from './Categories';
 import { DashboardPage } from './Dashboard';
 import { OrdersAdminPage } from './OrdersAdmin';
@@ -74,16 +73,7 @@ export function Manager() {
               <a href="/">Shop</a>
             </li>
             <li>
-              <button
-                type="button"
-                class="link"
-                onClick={async () => {
-                  await logout();
-                  navigate('/manage');
-                }}
-              >
-                Log out {user.username}
-              </button>
+              <LogoutButton username={user.username} then="/manage" />
             </li>
           </ul>
         </nav>

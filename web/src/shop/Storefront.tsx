@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { logout } from '../api';
 import { Link, match, navigate, useLocation } from '../router';
-import { useUser } from '../ui';
+import { LogoutButton, useUser } from '../ui';
 import { LoginPage, RegisterPage, ResetConfirmPage, ResetRequestPage } from './Account';
 import { CartPage, CheckoutPage } from './CartPages';
 import { Catalog } from './Catalog';
@@ -117,16 +116,7 @@ export function Storefront() {
                   </li>
                 )}
                 <li>
-                  <button
-                    type="button"
-                    class="link"
-                    onClick={async () => {
-                      await logout();
-                      navigate('/');
-                    }}
-                  >
-                    Log out {user.username}
-                  </button>
+                  <LogoutButton username={user.username} then="/" />
                 </li>
               </>
             ) : (
