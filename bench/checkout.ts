@@ -19,14 +19,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '../src/platform/db/index.js';
 import { openPostgres } from '../src/platform/db/postgres.js';
 import { createAccessTokens } from '../src/platform/http/auth.js';
-import { adminQuery, freePort } from './processes.js';
+import { adminQuery, freePort, procStat } from './processes.js';
 
 const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const buyers = Number(process.env.BENCH_BUYERS ?? 100);
@@ -105,32 +105,20 @@ function send(
 
 /** CPU milliseconds used so far by these processes: utime + stime of /proc/PID/stat (Linux, 100 ticks/s). */
 function cpuMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone: its time is lost, and the figure is a lower bound
-    }
-  }
-  return ticks * 10;
+  // A process gone meanwhile loses its time: the figure is then a lower bound.
+  return pids.reduce((sum, pid) => sum + (procStat(pid)?.cpuSeconds ?? 0) * 1000, 0);
 }
 
 /** The process and its descendants (a `serve --instances N` cluster). */
 function processTree(root: number): number[] {
-  const parents = new Map<number, number[]>();
+  const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number((readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // exited meanwhile
-    }
+    const ppid = procStat(Number(entry))?.ppid;
+    if (ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
   }
   const tree = [root];
-  for (let i = 0; i < tree.length; i += 1) tree.push(...(parents.get(tree[i] as number) ?? []));
+  for (let i = 0; i < tree.length; i += 1) tree.push(...(children.get(tree[i] as number) ?? []));
   return tree;
 }
 

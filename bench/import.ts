@@ -20,7 +20,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../src/platform/db/index.js';
 import { openPostgres } from '../src/platform/db/postgres.js';
-import { adminQuery, ROOT } from './processes.js';
+import { adminQuery, procStat, ROOT } from './processes.js';
 
 const dir = path.resolve(process.argv[2] ?? '');
 if (!process.argv[2]) {
@@ -29,7 +29,6 @@ if (!process.argv[2]) {
 }
 const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const runs = Number(process.env.BENCH_RUNS ?? 1);
-const TICKS = 100; // USER_HZ on Linux
 
 const admin = (sql: string) => adminQuery(adminUrl, sql);
 
@@ -40,11 +39,11 @@ interface Proc {
 }
 
 function readProc(pid: number): Proc | null {
+  const stat = procStat(pid);
+  if (stat === null) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    return { cmdline, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS };
+    return { cmdline, ppid: stat.ppid, cpu: stat.cpuSeconds };
   } catch {
     return null;
   }

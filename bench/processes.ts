@@ -28,6 +28,23 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void
 }
 
 /** The resident set of a process, in MB (Linux /proc). */
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** From /proc/PID/stat: the parent's pid and the CPU seconds used so far (user + system); null once it exited. */
+export function procStat(pid: number): { ppid: number; cpuSeconds: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name, in parentheses, may hold spaces and parentheses: the fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      ppid: Number(fields[1]),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+    };
+  } catch {
+    return null;
+  }
+}
+
 export function rssMb(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
