@@ -33,6 +33,8 @@ const buyers = Number(process.env.BENCH_BUYERS ?? 100);
 /** `serve --instances`: two processes, one per core, as `bazaar serve` is run on a machine like this one. */
 const instances = Number(process.env.BENCH_INSTANCES ?? 2);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+/** BENCH_SCENARIOS: a comma-separated subset of held, live, hot (default all three). */
+const chosen = (process.env.BENCH_SCENARIOS ?? 'held,live,hot').split(',').map((name) => name.trim());
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 const admin = (sql: string) => adminQuery(adminUrl, sql);
@@ -219,6 +221,10 @@ function serverDatabaseUrl(tcp: URL): string {
 
 const dbName = `bazaar_bench_checkout_${process.pid}`;
 await admin(`CREATE DATABASE ${dbName}`);
+for (const setting of (process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean)) {
+  const [name, value] = setting.split('=');
+  await admin(`ALTER DATABASE ${dbName} SET ${name} = '${value}'`);
+}
 const url = new URL(adminUrl);
 url.pathname = `/${dbName}`;
 const db = await openPostgres({ url: url.toString(), poolSize: 4 });
@@ -301,52 +307,57 @@ try {
     `${buyers} buyers, ${seconds} s per scenario, PostgreSQL, \`serve --instances ${instances}\` in its own ` +
       `processes, database ${new URL(serverDatabaseUrl(url)).searchParams.get('host') ?? 'over TCP'}\n`,
   );
-  await holdJobs();
-  report(
-    'spread (1,000 products), jobs held for workers elsewhere',
-    await scenario(base, buyerTokens, () => [random(11, 1000)], cpu),
-  );
-  await releaseJobs();
-  await drain();
-  report(
-    'spread (1,000 products), jobs run by this server meanwhile',
-    await scenario(base, buyerTokens, () => [random(11, 1000)], cpu),
-  );
-  await drain();
-
-  const deadlocksBefore = await db.query<{ deadlocks: number }>(
-    'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
-  );
-  report(
-    'hot (10 products, 2 per cart)',
-    await scenario(
-      base,
-      buyerTokens,
-      () => {
-        const a = random(1, 10);
-        const b = 1 + ((a + random(0, 9)) % 10);
-        return [a, b];
-      },
-      cpu,
-    ),
-  );
-  await drain();
-  const deadlocksAfter = await db.query<{ deadlocks: number }>(
-    'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
-  );
-  const { rows: ledger } = await db.query<{ id: number; stock: number; sold: number }>(
-    `SELECT p.id, p.stock_quantity AS stock,
-            coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o ON o.id = oi.order_id
-                       WHERE oi.product_id = p.id AND o.order_status <> 'canceled'), 0)::int AS sold
-       FROM products p WHERE p.id <= 10 ORDER BY p.id`,
-  );
-  const balanced = ledger.every((row) => row.stock >= 0 && row.stock + row.sold === HOT_STOCK);
-  process.stdout.write(
-    `hot products: stock left ${ledger.map((row) => row.stock).join(' ')}; sold + left = ${HOT_STOCK} for each: ` +
-      `${balanced}; deadlocks during the run: ${
-        Number(deadlocksAfter.rows[0]?.deadlocks) - Number(deadlocksBefore.rows[0]?.deadlocks)
-      }\n`,
-  );
+  if (chosen.includes('held')) {
+    await holdJobs();
+    report(
+      'spread (1,000 products), jobs held for workers elsewhere',
+      await scenario(base, buyerTokens, () => [random(11, 1000)], cpu),
+    );
+    await releaseJobs();
+    await drain();
+  }
+  if (chosen.includes('live')) {
+    report(
+      'spread (1,000 products), jobs run by this server meanwhile',
+      await scenario(base, buyerTokens, () => [random(11, 1000)], cpu),
+    );
+    await drain();
+  }
+  if (chosen.includes('hot')) {
+    const deadlocksBefore = await db.query<{ deadlocks: number }>(
+      'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
+    );
+    report(
+      'hot (10 products, 2 per cart)',
+      await scenario(
+        base,
+        buyerTokens,
+        () => {
+          const a = random(1, 10);
+          const b = 1 + ((a + random(0, 9)) % 10);
+          return [a, b];
+        },
+        cpu,
+      ),
+    );
+    await drain();
+    const deadlocksAfter = await db.query<{ deadlocks: number }>(
+      'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
+    );
+    const { rows: ledger } = await db.query<{ id: number; stock: number; sold: number }>(
+      `SELECT p.id, p.stock_quantity AS stock,
+              coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o ON o.id = oi.order_id
+                         WHERE oi.product_id = p.id AND o.order_status <> 'canceled'), 0)::int AS sold
+         FROM products p WHERE p.id <= 10 ORDER BY p.id`,
+    );
+    const balanced = ledger.every((row) => row.stock >= 0 && row.stock + row.sold === HOT_STOCK);
+    process.stdout.write(
+      `hot products: stock left ${ledger.map((row) => row.stock).join(' ')}; sold + left = ${HOT_STOCK} for each: ` +
+        `${balanced}; deadlocks during the run: ${
+          Number(deadlocksAfter.rows[0]?.deadlocks) - Number(deadlocksBefore.rows[0]?.deadlocks)
+        }\n`,
+    );
+  }
 } finally {
   server?.kill('SIGTERM');
   await new Promise((resolve) => setTimeout(resolve, 1_000));

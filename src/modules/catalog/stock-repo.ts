@@ -29,51 +29,27 @@ export async function lockProducts(tx: Queryable, ids: readonly number[]): Promi
   return rows;
 }
 
-export interface TakeResult {
-  /** The products' rows as locked (before the decrement), in id order. */
-  locked: LockedProduct[];
-  /** Rows decremented: every wanted line, or none when one was short. */
-  taken: number;
-}
-
 /**
- * Takes stock for every line or for none, in one statement: the rows are locked in ascending id order (see
- * lockProducts), checked, and decremented only if every line is covered; the conditional decrement and the
- * CHECK (stock_quantity >= 0) stand behind the check. In READ COMMITTED a row that was locked after a wait is
- * re-read at its latest version, both by the locking CTE and by the UPDATE, so the check and the decrement see
- * the stock that the previous buyer left.
+ * Decrements stock of rows this transaction has locked (lockProducts), each only if it covers its quantity
+ * (the CHECK (stock_quantity >= 0) stands behind it); returns how many rows were decremented. It must be a
+ * statement of its own, after the lock: its snapshot then holds the versions locked, whereas an UPDATE in the
+ * locking statement reads the versions from before a wait and, following their update chains, queues behind
+ * other waiters for rows it already holds. Under a flash sale that queue closed into deadlocks.
  */
-const TAKE_STOCK = prepared(
-  `WITH wanted AS (
-     SELECT * FROM unnest($1::int[], $2::int[]) AS w(id, quantity)
-   ), locked AS (
-     SELECT id, name, price::text AS price, stock_quantity, deleted_at IS NOT NULL AS deleted
-       FROM products WHERE id = ANY($1::int[])
-      ORDER BY id
-        FOR NO KEY UPDATE
-   ), covered AS (
-     SELECT NOT EXISTS (
-       SELECT 1 FROM wanted w LEFT JOIN locked l ON l.id = w.id
-        WHERE l.id IS NULL OR l.deleted OR l.stock_quantity < w.quantity
-     ) AS ok
-   ), taken AS (
-     UPDATE products p
-        SET stock_quantity = p.stock_quantity - w.quantity, updated_at = now()
-       FROM wanted w, covered
-      WHERE covered.ok AND p.id = w.id AND p.stock_quantity >= w.quantity AND p.deleted_at IS NULL
-      RETURNING p.id
-   )
-   SELECT (SELECT count(*)::int FROM taken) AS taken,
-          coalesce((SELECT json_agg(locked ORDER BY locked.id) FROM locked), '[]'::json) AS locked`,
+const DECREMENT_STOCK = prepared(
+  `UPDATE products p
+      SET stock_quantity = p.stock_quantity - w.quantity, updated_at = now()
+     FROM unnest($1::int[], $2::int[]) AS w(id, quantity)
+    WHERE p.id = w.id AND p.stock_quantity >= w.quantity AND p.deleted_at IS NULL`,
 );
 
-export async function takeStock(
+export async function decrementStock(
   tx: Queryable,
   ids: readonly number[],
   quantities: readonly number[],
-): Promise<TakeResult> {
-  const { rows } = await tx.query<TakeResult>(TAKE_STOCK, [ids, quantities]);
-  return rows[0] as TakeResult;
+): Promise<number> {
+  const { rowCount } = await tx.query(DECREMENT_STOCK, [ids, quantities]);
+  return rowCount;
 }
 
 export async function incrementStock(

@@ -52,55 +52,35 @@ function shortLines(
   return short;
 }
 
-export type QuoteResult = { ok: true; lines: TakenLine[] } | { ok: false; short: ShortLine[] };
+export type TakeResult = { ok: true; lines: TakenLine[] } | { ok: false; short: ShortLine[] };
 
 /**
- * Prices the lines from the last committed rows, without locks, and answers a line that is already short
- * (a deleted or unknown product counts as none available). A sold-out product is so refused at once, without
- * queueing for its row lock behind every sale. The quote fixes the prices: they are the committed prices when
- * the checkout began.
+ * Takes every line or none, and prices them: the products' rows are locked in id order (see
+ * stock-repo.lockProducts) and checked; when every line is covered they are decremented, and the lines come back
+ * merged by product with the name and price of the locked row, which is what the buyer pays. When any line is
+ * short (a deleted or unknown product counts as none available), nothing is changed and the short lines are
+ * returned. The row locks are held until the caller commits: every other buyer of the product waits for them.
  */
-export async function quoteLines(tx: Queryable, lines: readonly StockLine[]): Promise<QuoteResult> {
+export async function takeStock(tx: Queryable, lines: readonly StockLine[]): Promise<TakeResult> {
   const wanted = merge(lines);
-  const committed = new Map(
-    (
-      await repo.findPrices(
-        tx,
-        wanted.map((line) => line.productId),
-      )
-    ).map((row) => [row.id, { ...row, deleted: !row.available }]),
-  );
-  const short = shortLines(wanted, committed);
+  const ids = wanted.map((line) => line.productId);
+  const byId = new Map((await repo.lockProducts(tx, ids)).map((row) => [row.id, row]));
+  const short = shortLines(wanted, byId);
   if (short.length > 0) return { ok: false, short };
+  const taken = await repo.decrementStock(
+    tx,
+    ids,
+    wanted.map((line) => line.quantity),
+  );
+  // Unreachable while the rows stay locked; if it ever happens, throwing rolls the whole order back.
+  if (taken !== wanted.length) throw new Error(`Stock changed under a lock (${taken}/${wanted.length})`);
   return {
     ok: true,
     lines: wanted.map((line) => {
-      const product = committed.get(line.productId) as repo.ProductPrice;
+      const product = byId.get(line.productId) as repo.LockedProduct;
       return { ...line, name: product.name, price: product.price };
     }),
   };
-}
-
-/**
- * Takes every line or none, in one statement (see stock-repo.takeStock): when any line is short, nothing is
- * changed and the short lines are returned. Call it as late as possible in the transaction: the row locks of
- * a hot product are held until commit, and every other buyer of it waits for them.
- */
-export async function takeStock(
-  tx: Queryable,
-  lines: readonly StockLine[],
-): Promise<{ ok: true } | { ok: false; short: ShortLine[] }> {
-  const wanted = merge(lines);
-  const { locked, taken } = await repo.takeStock(
-    tx,
-    wanted.map((line) => line.productId),
-    wanted.map((line) => line.quantity),
-  );
-  const short = shortLines(wanted, new Map(locked.map((row) => [row.id, row])));
-  if (short.length > 0) return { ok: false, short };
-  // Unreachable while the rows stay locked; if it ever happens, throwing rolls the whole order back.
-  if (taken !== wanted.length) throw new Error(`Stock changed under a lock (${taken}/${wanted.length})`);
-  return { ok: true };
 }
 
 /** Puts stock back (a canceled order). Rows are locked in id order first, like takeStock, so the two never deadlock. */

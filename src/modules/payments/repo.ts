@@ -1,4 +1,5 @@
 import { prepared, type Queryable } from '../../platform/db/index.js';
+import { outboxInsert } from '../../platform/jobs/outbox.js';
 
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refunded';
 
@@ -15,18 +16,33 @@ export interface PaymentRow {
 const COLUMNS =
   'id, order_id, payment_method, amount::text AS amount, status, provider_reference, failure_reason';
 
+/**
+ * A pending payment and, in the same statement, the job that captures it: the job's payload is the one given
+ * plus the new payment's id (`payment_id`).
+ */
+const INSERT_PAYMENT = prepared(
+  `WITH p AS (
+     INSERT INTO payments (order_id, payment_method, amount) VALUES ($1, $2, $3) RETURNING ${COLUMNS}
+   ), job AS (
+     ${outboxInsert({ from: 'p', type: '$4', payload: "$5::jsonb || jsonb_build_object('payment_id', p.id)" })}
+   )
+   SELECT p.* FROM p, job`,
+);
+
 export async function insertPayment(
   tx: Queryable,
   orderId: number,
   method: 'card',
   amount: string,
+  capture: { type: string; payload: Record<string, unknown> },
 ): Promise<PaymentRow> {
-  const { rows } = await tx.query<PaymentRow>(
-    prepared(
-      `INSERT INTO payments (order_id, payment_method, amount) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-    ),
-    [orderId, method, amount],
-  );
+  const { rows } = await tx.query<PaymentRow>(INSERT_PAYMENT, [
+    orderId,
+    method,
+    amount,
+    capture.type,
+    JSON.stringify(capture.payload),
+  ]);
   return rows[0] as PaymentRow;
 }
 

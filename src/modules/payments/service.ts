@@ -16,8 +16,18 @@ export const REFUND_JOB = 'payment.refund';
  */
 export function createPaymentsService({ db, provider }: { db: Database; provider: PaymentProvider }) {
   return {
-    createPending(tx: Queryable, orderId: number, method: 'card', amount: string): Promise<repo.PaymentRow> {
-      return repo.insertPayment(tx, orderId, method, amount);
+    /**
+     * A pending payment and the job that will capture it, written together (one statement): the job's payload
+     * is `capture.payload` plus the payment's id as `payment_id`.
+     */
+    createPending(
+      tx: Queryable,
+      orderId: number,
+      method: 'card',
+      amount: string,
+      capture: { type: string; payload: Record<string, unknown> },
+    ): Promise<repo.PaymentRow> {
+      return repo.insertPayment(tx, orderId, method, amount, capture);
     },
 
     find(id: number): Promise<repo.PaymentRow | undefined> {

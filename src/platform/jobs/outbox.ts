@@ -29,6 +29,18 @@ export async function enqueue(
   return (rows[0] as { id: number }).id;
 }
 
+/**
+ * The outbox's insert as the body of a CTE in a caller's statement, so that a write and the job it causes cost
+ * one round trip: one job for each row of `from` (a CTE of that statement), of type `type` and with `payload`
+ * (SQL expressions over that row; the payload a jsonb). Written and announced as enqueue() writes them; the
+ * CTE returns each job's id.
+ */
+export function outboxInsert(job: { from: string; type: string; payload: string }): string {
+  return `INSERT INTO outbox_jobs (type, payload)
+     SELECT ${job.type}, ${job.payload} FROM ${job.from}
+     RETURNING id, pg_notify('${JOBS_CHANNEL}', type)`;
+}
+
 export interface ClaimedJob {
   id: number;
   type: string;

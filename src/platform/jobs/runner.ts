@@ -3,6 +3,7 @@ import { type Database, inBackground } from '../db/index.js';
 import { recordJobRun } from './job-metrics.js';
 import { type ClaimedJob, claimDueJobs, JOBS_CHANNEL, markDone, markFailed } from './outbox.js';
 import { type JobRegistry, PermanentJobError } from './registry.js';
+import { createWakeup } from './wakeup.js';
 
 /**
  * The in-process transport: claims due outbox rows and runs their handlers in this process. It sleeps until a
@@ -24,6 +25,8 @@ export interface RunnerOptions {
   /** How long a claimed job stays ours; a runner that dies leaves it to others after this. */
   leaseMs?: number;
   idlePollMs?: number;
+  /** The least time between two claims when notifications come faster (default 20 ms, wakeup.ts). */
+  minClaimGapMs?: number;
   /** Retry n waits about baseMs * 2^(n-1), capped at maxMs, with jitter. */
   backoff?: { baseMs: number; maxMs: number };
 }
@@ -50,24 +53,8 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
   const types = registry.types();
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
-  let signal: (() => void) | null = null;
-  let woken = false;
-
-  const wake = () => {
-    woken = true;
-    signal?.();
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal = null;
-        resolve();
-      }
-      signal = done;
-    });
+  const wakeup = createWakeup(options.minClaimGapMs ?? 20);
+  const wake = () => wakeup.wake();
 
   // Every statement of a job, its claim and its settling go through the database's background pool.
   async function run(job: ClaimedJob): Promise<void> {
@@ -94,7 +81,7 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
 
   async function loop(): Promise<void> {
     while (!stopped) {
-      woken = false;
+      wakeup.begin();
       const free = concurrency - inFlight.size;
       let claimed: ClaimedJob[] = [];
       if (free > 0 && types.length > 0) {
@@ -112,7 +99,7 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
         inFlight.add(running);
       }
       // Fewer jobs than free slots means nothing else is due; all slots busy means wait for one to finish.
-      await sleep(idlePollMs);
+      await wakeup.sleep(idlePollMs);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { type Database, inBackground } from '../../db/index.js';
 import { JOBS_CHANNEL } from '../outbox.js';
+import { createWakeup } from '../wakeup.js';
 import type { JobEnvelope } from './envelope.js';
 import type { Publisher } from './publisher.js';
 
@@ -12,6 +13,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** Longest sleep without a notification: an idle relay makes one query per this interval. */
   idleMs?: number;
+  /** The least time between two rounds when notifications come faster (default 20 ms, wakeup.ts). */
+  minRoundGapMs?: number;
   /** How long a claimed row stays invisible to other relays while it is being published. */
   leaseSeconds?: number;
 }
@@ -34,35 +37,14 @@ export function createOutboxRelay(options: RelayOptions): Relay {
   const idleMs = options.idleMs ?? 1_000;
   const leaseSeconds = options.leaseSeconds ?? 60;
   let stopped = false;
-  let wake: (() => void) | null = null;
-  let notified = false;
+  const wakeup = createWakeup(options.minRoundGapMs ?? 20);
   let unlisten: (() => Promise<void>) | null = null;
   let loop: Promise<void> | null = null;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (notified || stopped) {
-        notified = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        notified = false;
-        resolve();
-      }
-      wake = done;
-    });
 
   // Backing off from a broker or database outage ignores notifications: each new order would cut it short.
   const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-  const notify = () => {
-    notified = true;
-    wake?.();
-  };
+  const notify = () => wakeup.wake();
 
   async function round(): Promise<{ claimed: number; failed: number }> {
     const { rows } = await db.query<JobEnvelope>(
@@ -97,10 +79,11 @@ export function createOutboxRelay(options: RelayOptions): Relay {
     let backoff = 0;
     while (!stopped) {
       try {
+        wakeup.begin();
         const { claimed, failed } = await round();
         backoff = failed > 0 ? Math.min(Math.max(backoff * 2, 200), 5_000) : 0;
         if (backoff > 0) await pause(backoff);
-        else if (claimed < batchSize) await sleep(idleMs);
+        else if (claimed < batchSize) await wakeup.sleep(idleMs);
       } catch (error) {
         backoff = Math.min(Math.max(backoff * 2, 200), 5_000);
         logger.warn({ err: error }, 'outbox relay round failed');
@@ -117,7 +100,7 @@ export function createOutboxRelay(options: RelayOptions): Relay {
     },
     async stop() {
       stopped = true;
-      wake?.();
+      wakeup.wake();
       await loop;
       await unlisten?.().catch(() => {});
     },
