@@ -29,11 +29,12 @@ import { closeRedis, connectRedis, createRedis } from './platform/cache/redis.js
 import { createResponseCache } from './platform/cache/response-cache.js';
 import { type Database, observeDatabase } from './platform/db/index.js';
 import { authPlugin, createAccessTokens } from './platform/http/auth.js';
+import { createFrontDoor } from './platform/http/front-door.js';
 import { healthPlugin } from './platform/http/health.js';
 import { purgeIdempotencyKeys } from './platform/http/idempotency.js';
 import { createRateLimits } from './platform/http/rate-limits.js';
 import { readYourWritesPlugin } from './platform/http/read-your-writes.js';
-import { securityPlugin } from './platform/http/security.js';
+import { apiSecurityHeaders, securityPlugin } from './platform/http/security.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { installDrain } from './platform/http/shutdown.js';
 import { webPlugin } from './platform/http/web.js';
@@ -103,7 +104,18 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   app.decorate('responseCache', cache);
   app.addHook('onClose', () => cache.close());
   const catalog = createCatalogService({ db, cache });
-  const cached = createCachedCatalog({ catalog, cache });
+  // Anonymous GETs of cached catalog answers are served before Fastify sees them (front-door.ts).
+  const frontDoor = createFrontDoor({
+    cache,
+    limits,
+    logger,
+    securityHeaders: apiSecurityHeaders(config.corsOrigins),
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+  });
+  app.installFrontDoor(frontDoor.handle);
+  app.decorate('frontDoor', frontDoor);
+  const cached = createCachedCatalog({ catalog, cache, frontDoor });
   const users = createUsersService({ db });
   const auth = createAuthService({
     db,

@@ -24,12 +24,19 @@ forEachEngine('security layer', (ctx) => {
 
     it('sends security headers on API answers', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/api/categories/' });
+      // JSON answers: nothing in them may load, run or be framed (OWASP REST Security Cheat Sheet).
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
-      assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+      assert.equal(res.headers['x-frame-options'], 'DENY');
       assert.match(String(res.headers['strict-transport-security']), /max-age=\d+/);
-      assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
-      assert.match(String(res.headers['content-security-policy']), /object-src 'none'/);
+      assert.equal(res.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'");
+      assert.equal(res.headers['referrer-policy'], 'no-referrer');
       assert.equal(res.headers['x-powered-by'], undefined);
+      // Pages keep helmet's full set.
+      const page = await t.app.inject({ method: 'GET', url: '/docs/' });
+      assert.equal(page.headers['x-frame-options'], 'SAMEORIGIN');
+      assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
+      assert.match(String(page.headers['content-security-policy']), /object-src 'none'/);
+      assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
     });
 
     it('serves the API reference at /docs under a policy that allows its own scripts', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendCachedJson } from '../../platform/cache/http.js';
-import type { ResponseCache } from '../../platform/cache/response-cache.js';
+import type { CacheLookup, ResponseCache } from '../../platform/cache/response-cache.js';
+import type { FrontDoor } from '../../platform/http/front-door.js';
 import { CATALOG_DEPS, DETAIL_TTL_MS, LIST_TTL_MS } from './cache-keys.js';
 import type { CatalogService, ListProductsQuery } from './service.js';
 
@@ -25,34 +26,48 @@ async function personal<T>(reply: FastifyReply, read: () => Promise<T>): Promise
  * The catalog's public reads through the response cache. A miss asks the service and serializes with the
  * route's own response schema (reply.serialize), so cached bytes are exactly what an uncached answer would be.
  */
-export function createCachedCatalog({ catalog, cache }: { catalog: CatalogService; cache: ResponseCache }) {
+export function createCachedCatalog({
+  catalog,
+  cache,
+  frontDoor,
+}: {
+  catalog: CatalogService;
+  cache: ResponseCache;
+  /** Told of each URL answered from the cache, so it can answer the next request for it (front-door.ts). */
+  frontDoor?: FrontDoor;
+}) {
   const { categories, productLists, product } = CATALOG_DEPS;
+
+  async function send(request: FastifyRequest, reply: FastifyReply, lookup: CacheLookup) {
+    const entry = await cache.get(lookup);
+    frontDoor?.remember(request, lookup);
+    return sendCachedJson(request, reply, entry);
+  }
+
   return {
     async categories(request: FastifyRequest, reply: FastifyReply) {
       if (request.user !== null) return personal(reply, () => catalog.listCategories());
-      const entry = await cache.get({
+      return send(request, reply, {
         key: 'categories',
         deps: [categories],
         ttlMs: DETAIL_TTL_MS,
         load: async () => serialize(reply, await catalog.listCategories()),
       });
-      return sendCachedJson(request, reply, entry);
     },
 
     async category(request: FastifyRequest, reply: FastifyReply, id: number) {
       if (request.user !== null) return personal(reply, () => catalog.getCategory(id));
-      const entry = await cache.get({
+      return send(request, reply, {
         key: `category:${id}`,
         deps: [categories],
         ttlMs: DETAIL_TTL_MS,
         load: async () => serialize(reply, await catalog.getCategory(id)),
       });
-      return sendCachedJson(request, reply, entry);
     },
 
     async products(request: FastifyRequest, reply: FastifyReply, query: ListProductsQuery) {
       if (request.user !== null) return personal(reply, () => catalog.listProducts(query));
-      const entry = await cache.get({
+      return send(request, reply, {
         key: `products:${JSON.stringify([
           query.sort,
           query.limit,
@@ -67,18 +82,16 @@ export function createCachedCatalog({ catalog, cache }: { catalog: CatalogServic
         ttlMs: LIST_TTL_MS,
         load: async () => serialize(reply, await catalog.listProducts(query)),
       });
-      return sendCachedJson(request, reply, entry);
     },
 
     async product(request: FastifyRequest, reply: FastifyReply, id: number) {
       if (request.user !== null) return personal(reply, () => catalog.getProduct(id));
-      const entry = await cache.get({
+      return send(request, reply, {
         key: `product:${id}`,
         deps: [categories, product(id)],
         ttlMs: DETAIL_TTL_MS,
         load: async () => serialize(reply, await catalog.getProduct(id)),
       });
-      return sendCachedJson(request, reply, entry);
     },
   };
 }

@@ -8,10 +8,10 @@ import type { CachedResponse } from './response-cache.js';
  */
 
 export const PUBLIC_MAX_AGE_SECONDS = 5;
-const PUBLIC = `public, max-age=${PUBLIC_MAX_AGE_SECONDS}`;
+export const PUBLIC_CACHE_CONTROL = `public, max-age=${PUBLIC_MAX_AGE_SECONDS}`;
 const PRIVATE = 'private, no-cache';
 
-function matches(ifNoneMatch: string, etag: string): boolean {
+export function ifNoneMatchHits(ifNoneMatch: string, etag: string): boolean {
   if (ifNoneMatch.trim() === '*') return true;
   // If-None-Match uses the weak comparison: W/"x" matches "x".
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
@@ -19,8 +19,8 @@ function matches(ifNoneMatch: string, etag: string): boolean {
 
 export function sendCachedJson(request: FastifyRequest, reply: FastifyReply, entry: CachedResponse) {
   reply.header('etag', entry.etag);
-  reply.header('cache-control', request.headers.authorization === undefined ? PUBLIC : PRIVATE);
+  reply.header('cache-control', request.headers.authorization === undefined ? PUBLIC_CACHE_CONTROL : PRIVATE);
   const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && matches(ifNoneMatch, entry.etag)) return reply.code(304).send();
+  if (ifNoneMatch !== undefined && ifNoneMatchHits(ifNoneMatch, entry.etag)) return reply.code(304).send();
   return reply.type('application/json; charset=utf-8').send(entry.body);
 }

@@ -24,20 +24,28 @@ export interface Counter {
   read(key: string, windowMs: number): Promise<WindowCount>;
 }
 
-export function memoryCounter(maxKeys = 50_000): Counter {
+/** A counter in this process's memory; `hit` counts synchronously, for callers that cannot wait. */
+export function memoryCounter(
+  maxKeys = 50_000,
+): Counter & { hit(key: string, windowMs: number): WindowCount } {
   const windows = new LRUCache<string, { count: number; resetAt: number }>({ max: maxKeys });
   const live = (key: string, now: number) => {
     const entry = windows.get(key);
     return entry && entry.resetAt > now ? entry : undefined;
   };
-  return {
-    incr: async (key, windowMs) => {
-      const now = Date.now();
-      const entry = live(key, now) ?? { count: 0, resetAt: now + windowMs };
-      entry.count += 1;
+  const hit = (key: string, windowMs: number): WindowCount => {
+    const now = Date.now();
+    let entry = live(key, now);
+    if (entry === undefined) {
+      entry = { count: 0, resetAt: now + windowMs };
       windows.set(key, entry);
-      return { current: entry.count, ttl: entry.resetAt - now };
-    },
+    }
+    entry.count += 1;
+    return { current: entry.count, ttl: entry.resetAt - now };
+  };
+  return {
+    hit,
+    incr: async (key, windowMs) => hit(key, windowMs),
     read: async (key) => {
       const now = Date.now();
       const entry = live(key, now);
@@ -87,12 +95,10 @@ function forward(counter: Counter, key: string, timeWindow: number, callback: Ca
  * The store @fastify/rate-limit counts in: the plugin-wide (global) limit in this process's memory, and every
  * limit a route declares (`config: { rateLimit: {...} }`) in the shared counter, keyed by its route.
  */
-export function rateLimitStore(shared: Counter): FastifyRateLimitStoreCtor {
+export function rateLimitStore(shared: Counter, local: Counter): FastifyRateLimitStoreCtor {
   return class GlobalLimitStore implements FastifyRateLimitStore {
-    private readonly local = memoryCounter();
-
     incr(key: string, callback: Callback, timeWindow: number): void {
-      forward(this.local, `global:${key}`, timeWindow, callback);
+      forward(local, `global:${key}`, timeWindow, callback);
     }
 
     child(options: object): FastifyRateLimitStore {

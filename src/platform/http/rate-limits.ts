@@ -1,7 +1,13 @@
 import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { AppError } from './errors.js';
-import { type Counter, memoryCounter, rateLimitStore, redisCounter } from './rate-limit-store.js';
+import {
+  type Counter,
+  memoryCounter,
+  rateLimitStore,
+  redisCounter,
+  type WindowCount,
+} from './rate-limit-store.js';
 
 /**
  * Every rate limit Bazaar applies, before RATE_LIMIT_FACTOR scales them (0 turns them all off). docs/security.md
@@ -44,6 +50,11 @@ export interface RateLimits {
   failures(name: LimitName): FailureLimiter;
   /** The @fastify/rate-limit store: global limit in memory, route limits shared. */
   store: FastifyRateLimitStoreCtor;
+  /**
+   * Counts one request of a client against the global limit at once, in the counter the plugin counts in
+   * (`key` as the plugin keys it: the client's IPv4 address). Null while limits are off.
+   */
+  countGlobal(key: string): (WindowCount & { max: number }) | null;
 }
 
 export function tooManyRequests(ttlMs: number): AppError {
@@ -60,6 +71,7 @@ export function createRateLimits(options: {
 }): RateLimits {
   const shared: Counter =
     options.redis === null ? memoryCounter() : redisCounter(options.redis, `${options.prefix}ratelimit:`);
+  const local = memoryCounter();
   const enabled = options.factor > 0;
   const limit = (name: LimitName): Limit => ({
     max: Math.max(1, Math.round(BASE_LIMITS[name].max * options.factor)),
@@ -82,6 +94,11 @@ export function createRateLimits(options: {
         },
       };
     },
-    store: rateLimitStore(shared),
+    store: rateLimitStore(shared, local),
+    countGlobal: (key) => {
+      if (!enabled) return null;
+      const { max, windowMs } = limit('global');
+      return { max, ...local.hit(`global:${key}`, windowMs) };
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -22,7 +22,17 @@ export type HttpServer = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** An incoming X-Request-Id is kept when it looks like one; otherwise the request gets a UUID. */
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Answers a request before Fastify does; returns false to leave it to Fastify. */
+export type FrontDoorHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    installFrontDoor(handler: FrontDoorHandler): void;
+  }
+}
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -38,7 +48,23 @@ export interface HttpServerOptions {
  * errors, and the OpenAPI document built from the route schemas.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  // A request goes to the front door first (front-door.ts), once one is installed, and to Fastify unless the
+  // front door answered it. Once the server stops listening (the drain before a stop, shutdown.ts), every
+  // request goes to Fastify, whose answers then carry `Connection: close`.
+  let frontDoor: FrontDoorHandler | null = null;
+  const timeouts = { connectionTimeout: 30_000, keepAliveTimeout: 72_000, requestTimeout: 30_000 };
   const app = Fastify({
+    serverFactory: (handler) => {
+      const server = createServer((request, response) => {
+        if (frontDoor === null || !server.listening || !frontDoor(request, response))
+          handler(request, response);
+      });
+      // Fastify sets these on a server it creates itself, not on one from a factory.
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
+      return server;
+    },
     loggerInstance: options.logger as FastifyBaseLogger,
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -46,9 +72,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     bodyLimit: 1024 * 1024,
     trustProxy:
       options.trustProxy !== undefined && options.trustProxy.length > 0 ? options.trustProxy : false,
-    connectionTimeout: 30_000,
-    keepAliveTimeout: 72_000,
-    requestTimeout: 30_000,
+    ...timeouts,
     // Drain on close: requests on open connections are still served (with Connection: close), see shutdown.ts.
     return503OnClosing: false,
     forceCloseConnections: false,
@@ -58,6 +82,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.decorate('installFrontDoor', (handler: FrontDoorHandler) => {
+    frontDoor = handler;
+  });
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);
   installErrorHandling(app);

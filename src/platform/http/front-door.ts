@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
+import type { FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { ifNoneMatchHits, PUBLIC_CACHE_CONTROL } from '../cache/http.js';
+import type { CacheLookup, ResponseCache } from '../cache/response-cache.js';
+import { httpRequestDuration } from '../observability/metrics.js';
+import type { RateLimits } from './rate-limits.js';
+import { REQUEST_ID } from './server.js';
+
+/**
+ * The front door: anonymous GETs of cached catalog answers, served from the response cache's L1 before Fastify
+ * sees the request. Everything else, and any request this is unsure of, goes on to Fastify untouched.
+ *
+ * It serves only a URL that Fastify served before from the cache: when a route answers an anonymous GET from
+ * the cache, it tells the front door (`remember`) which entry that exact URL maps to (its key and the
+ * generations it depends on). The next GET of the same bytes of URL is then answered with `cache.peek`, which
+ * finds the entry only under the generations that get() would use, so the front door never serves what the
+ * route would not: an invalidated entry, a generation copy past its bound (500 ms with Redis), or an outage
+ * all send the request to Fastify. A URL's validation, routing and 404s happen there, once.
+ *
+ * It does what Fastify's hooks do on such a request: request id, the same security headers, the global rate
+ * limit counted in the same counter under the same key (a client over the limit goes on to Fastify, which
+ * answers 429), ETag and If-None-Match, `Cache-Control: public`, the duration histogram and one log line.
+ * Left to Fastify: HEAD, credentials, CORS requests (an Origin while CORS_ORIGINS is set), IPv6 clients, and
+ * everything once the server stops listening (server.ts).
+ */
+
+export interface RememberedRead {
+  key: string;
+  deps: readonly string[];
+  /** The route template, for the metrics and the log line. */
+  route: string;
+}
+
+export interface FrontDoor {
+  /** Tries to answer; false when the request is Fastify's. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean;
+  /** Requests answered here (tests and diagnostics). */
+  readonly stats: { answered: number };
+  /** Called by a route that answered an anonymous GET from the cache. */
+  remember(request: FastifyRequest, lookup: Pick<CacheLookup, 'key' | 'deps'>): void;
+}
+
+export interface FrontDoorOptions {
+  cache: ResponseCache;
+  limits: RateLimits;
+  logger: Logger;
+  securityHeaders: Record<string, string>;
+  corsOrigins: readonly string[];
+  trustProxy: readonly string[];
+  /** URLs remembered (default 10,000): the catalog's hot pages, not every product ever read. */
+  maxUrls?: number;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const MAPPED_IPV4 = '::ffff:';
+
+export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
+  const { cache, limits, logger } = options;
+  const urls = new LRUCache<string, RememberedRead>({ max: options.maxUrls ?? 10_000 });
+  const trusted = options.trustProxy.length > 0 ? proxyAddr.compile([...options.trustProxy]) : null;
+  const corsEnabled = options.corsOrigins.length > 0;
+  // One flat [name, value, ...] list handed to writeHead: far cheaper than a setHeader() per header.
+  const securityHeaders = Object.entries(options.securityHeaders).flat();
+  const timers = new Map<string, ReturnType<typeof httpRequestDuration.labels>>();
+
+  /** The global limit's key for this client, as @fastify/rate-limit keys it; null for IPv6 (left to Fastify). */
+  function clientKey(request: IncomingMessage): string | null {
+    const address = trusted ? proxyAddr(request, trusted) : request.socket.remoteAddress;
+    if (address === undefined) return null;
+    if (!address.includes(':')) return address;
+    return address.startsWith(MAPPED_IPV4) && address.includes('.')
+      ? address.slice(MAPPED_IPV4.length)
+      : null;
+  }
+
+  function timer(route: string, status: number) {
+    const name = `${route} ${status}`;
+    let child = timers.get(name);
+    if (child === undefined) {
+      child = httpRequestDuration.labels('GET', route, String(status));
+      timers.set(name, child);
+    }
+    return child;
+  }
+
+  const stats = { answered: 0 };
+  return {
+    stats,
+    handle(request, response) {
+      if (request.method !== 'GET') return false;
+      const startedAt = performance.now();
+      const headers = request.headers;
+      if (headers.authorization !== undefined || (corsEnabled && headers.origin !== undefined)) return false;
+      const url = request.url;
+      if (url === undefined) return false;
+      const read = urls.get(url);
+      if (read === undefined) return false;
+      const entry = cache.peek(read.key, read.deps);
+      if (entry === undefined) return false;
+
+      let counted: ReturnType<RateLimits['countGlobal']> = null;
+      if (limits.enabled) {
+        const key = clientKey(request);
+        if (key === null) return false;
+        counted = limits.countGlobal(key);
+        if (counted !== null && counted.current > counted.max) return false;
+      }
+
+      const incoming = headers['x-request-id'];
+      const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      const answer: (string | number)[] = [...securityHeaders, 'x-request-id', requestId];
+      if (counted !== null) {
+        answer.push(
+          'x-ratelimit-limit',
+          counted.max,
+          'x-ratelimit-remaining',
+          Math.max(0, counted.max - counted.current),
+          'x-ratelimit-reset',
+          Math.ceil(counted.ttl / 1000),
+        );
+      }
+      answer.push('etag', entry.etag, 'cache-control', PUBLIC_CACHE_CONTROL);
+      const ifNoneMatch = headers['if-none-match'];
+      let status = 200;
+      if (ifNoneMatch !== undefined && ifNoneMatchHits(ifNoneMatch, entry.etag)) {
+        status = 304;
+        response.writeHead(304, answer.map(String));
+        response.end();
+      } else {
+        answer.push('content-type', JSON_TYPE, 'content-length', entry.body.length);
+        response.writeHead(200, answer.map(String));
+        response.end(entry.body);
+      }
+      stats.answered += 1;
+      const ms = performance.now() - startedAt;
+      timer(read.route, status).observe(ms / 1000);
+      logger.info(
+        { reqId: requestId, method: 'GET', route: read.route, status, ms: Math.round(ms * 100) / 100 },
+        'request',
+      );
+      return true;
+    },
+
+    remember(request, lookup) {
+      const route = request.routeOptions.url;
+      if (request.method !== 'GET' || request.user !== null || route === undefined) return;
+      if (request.headers.authorization !== undefined) return;
+      urls.set(request.raw.url ?? '', { key: lookup.key, deps: lookup.deps, route });
+    },
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    frontDoor: FrontDoor;
+  }
+}

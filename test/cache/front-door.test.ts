@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { createCatalogService } from '../../src/modules/catalog/service.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { forEachEngine } from '../helpers/engines.js';
+import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+
+/**
+ * The front door (src/platform/http/front-door.ts) answers on the HTTP server, before Fastify: these tests
+ * speak real HTTP to a listening app (inject() would go round it).
+ */
+
+/** Headers that differ between any two answers, whoever gives them. */
+const PER_ANSWER = new Set(['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
+
+function stableHeaders(response: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!PER_ANSWER.has(name)) headers[name] = value;
+  });
+  return headers;
+}
+
+forEachEngine('front door for cached reads', (ctx) => {
+  let t: TestApp;
+  let base = '';
+  let categoryId = 0;
+  const answered = () => t.app.frontDoor.stats.answered;
+  const get = (url: string, headers: Record<string, string> = {}) => fetch(`${base}${url}`, { headers });
+
+  before(async () => {
+    t = await buildTestApp(ctx.db, { env: { RATE_LIMIT_FACTOR: '0' } });
+    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    categoryId = await insertCategory(ctx.db, 'Garden');
+  });
+  after(() => t.close());
+
+  it('answers the second anonymous read of a URL with what Fastify answered the first', async () => {
+    const id = await insertProduct(ctx.db, { name: 'Rake', categoryId });
+    const before = answered();
+    const first = await get(`/api/products/${id}/`);
+    assert.equal(first.status, 200);
+    assert.equal(answered(), before, 'the first read is routed by Fastify');
+    const second = await get(`/api/products/${id}/`);
+    assert.equal(answered(), before + 1, 'the second is answered at the front door');
+    assert.equal(second.status, 200);
+    assert.deepEqual(stableHeaders(second), stableHeaders(first));
+    assert.equal(await second.text(), await first.text());
+    assert.match(String(second.headers.get('x-request-id')), /^[0-9a-f-]{36}$/);
+    assert.notEqual(second.headers.get('x-request-id'), first.headers.get('x-request-id'));
+    assert.equal(
+      (await get(`/api/products/${id}/`, { 'x-request-id': 'trace-42' })).headers.get('x-request-id'),
+      'trace-42',
+    );
+    assert.equal(answered(), before + 2);
+  });
+
+  it('answers If-None-Match with 304, and never serves a version older than the last announced write', async () => {
+    const id = await insertProduct(ctx.db, { name: 'Hose', price: '12.00', categoryId });
+    const first = await get(`/api/products/${id}/`);
+    const etag = String(first.headers.get('etag'));
+    const before = answered();
+    const revalidated = await get(`/api/products/${id}/`, { 'if-none-match': etag });
+    assert.equal(revalidated.status, 304);
+    assert.equal(await revalidated.text(), '');
+    assert.equal(answered(), before + 1);
+
+    await ctx.db.query(`UPDATE products SET price = '14.50' WHERE id = $1`, [id]);
+    await createCatalogService({ db: ctx.db, cache: t.app.responseCache }).invalidateProducts([id]);
+    const fresh = await get(`/api/products/${id}/`, { 'if-none-match': etag });
+    assert.equal(fresh.status, 200, 'the old ETag no longer matches');
+    assert.equal((await fresh.json()).price, '14.50');
+    assert.equal(answered(), before + 1, 'the invalidated entry went back to Fastify');
+    assert.equal((await (await get(`/api/products/${id}/`)).json()).price, '14.50');
+    assert.equal(answered(), before + 2);
+  });
+
+  it('leaves signed-in readers, HEAD, unknown URLs and bad queries to Fastify', async () => {
+    const id = await insertProduct(ctx.db, { name: 'Shovel', categoryId });
+    await get(`/api/products/${id}/`);
+    const before = answered();
+    const token = t.tokenFor({ id: 1, role: 'customer' });
+    const personal = await get(`/api/products/${id}/`, { authorization: `Bearer ${token}` });
+    assert.equal(personal.status, 200);
+    assert.equal(personal.headers.get('cache-control'), 'private, no-cache');
+    const forged = await get(`/api/products/${id}/`, { authorization: 'Bearer forged' });
+    assert.equal(forged.status, 401);
+    const head = await fetch(`${base}/api/products/${id}/`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    for (let round = 0; round < 2; round += 1) {
+      assert.equal((await get('/api/products/?limit=0')).status, 400);
+      assert.equal((await get('/api/products/987654321/')).status, 404);
+    }
+    assert.equal(answered(), before);
+  });
+
+  it('counts its answers in the global rate limit, and Fastify refuses the request over it', async () => {
+    // RATE_LIMIT_FACTOR 0.02: 12 API requests per minute per address, on an app of its own.
+    const limited = await buildTestApp(ctx.db, { env: { RATE_LIMIT_FACTOR: '0.02' } });
+    try {
+      const url = `${await limited.app.listen({ port: 0, host: '127.0.0.1' })}/api/products/`;
+      const first = await fetch(url);
+      assert.equal(first.status, 200);
+      assert.equal(first.headers.get('x-ratelimit-limit'), '12');
+      let remaining = Number(first.headers.get('x-ratelimit-remaining'));
+      assert.equal(remaining, 11);
+      while (remaining > 0) {
+        const answer = await fetch(url);
+        assert.equal(answer.status, 200);
+        assert.equal(Number(answer.headers.get('x-ratelimit-remaining')), remaining - 1);
+        remaining -= 1;
+      }
+      assert.equal(limited.app.frontDoor.stats.answered, 11, 'all but the first answered at the front door');
+      const refused = await fetch(url);
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      assert.match(String(refused.headers.get('content-type')), /^application\/problem\+json/);
+      assert.equal(limited.app.frontDoor.stats.answered, 11);
+    } finally {
+      await limited.close();
+    }
+  });
+});
