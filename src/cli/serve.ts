@@ -4,6 +4,7 @@ import { buildApp } from '../app.js';
 import { loadConfig, resolveJwtSecret } from '../config.js';
 import { createUsersService } from '../modules/users/service.js';
 import { serveClusterMetrics } from '../platform/observability/cluster.js';
+import { collectWhenIdle } from '../platform/observability/idle-gc.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seed } from './seed.js';
 import { startJobTransport } from './worker.js';
@@ -43,8 +44,11 @@ async function serveOne(): Promise<void> {
   app.addHook('preClose', async () => {
     await stopJobs?.();
   });
+  let stopCollecting = () => {};
+  app.addHook('onClose', async () => stopCollecting());
   await app.listen({ port: config.port, host: config.host });
   logger.info(`Bazaar is serving at ${config.publicUrl} (API /api/, docs /docs)`);
+  stopCollecting = collectWhenIdle(app.server, logger);
 
   let stopping = false;
   const stop = async (signal: string) => {

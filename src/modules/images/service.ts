@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import sharp from 'sharp';
 import { type Database, PgErrorCode, pgErrorCode } from '../../platform/db/index.js';
 import { AppError } from '../../platform/http/errors.js';
 import { enqueue } from '../../platform/jobs/outbox.js';
@@ -14,6 +13,13 @@ import { EXTENSIONS, sniffImageType } from './sniff.js';
 export const IMAGE_JOB = 'image.thumbnail';
 export const THUMBNAIL = { width: 268, height: 200 } as const;
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * sharp (libvips) is loaded by the first thumbnail, not at start: importing it costs a process 28 MB of resident
+ * memory, and most API processes never resize an image (workers do).
+ */
+let loadingSharp: Promise<typeof import('sharp')> | null = null;
+const loadSharp = async () => (await (loadingSharp ??= import('sharp'))).default;
 
 /** Pixels sharp agrees to decode: a 10 MB "decompression bomb" cannot make the worker allocate gigabytes. */
 const MAX_INPUT_PIXELS = 50_000_000;
@@ -67,6 +73,7 @@ export function createImagesService({ db, catalog, mediaDir }: ImagesDeps) {
       const image = await repo.findImage(db, imageId);
       if (image === null || image.status !== 'processing') return;
       const original = await readFile(path.join(mediaDir, image.original_path));
+      const sharp = await loadSharp();
       let jpeg: Buffer;
       let webp: Buffer;
       try {
