@@ -19,7 +19,10 @@ export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
  * memory, and most API processes never resize an image (workers do).
  */
 let loadingSharp: Promise<typeof import('sharp')> | null = null;
-const loadSharp = async () => (await (loadingSharp ??= import('sharp'))).default;
+async function loadSharp() {
+  if (loadingSharp === null) loadingSharp = import('sharp');
+  return (await loadingSharp).default;
+}
 
 /** Pixels sharp agrees to decode: a 10 MB "decompression bomb" cannot make the worker allocate gigabytes. */
 const MAX_INPUT_PIXELS = 50_000_000;
