@@ -14,6 +14,9 @@
  *
  *   ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/checkout.ts
  *
+ * BENCH_SCENARIOS picks some of them (`held,live,hot`, the default); BENCH_PG_SETTINGS=name=value,... sets
+ * PostgreSQL settings on the bench's database first (experiments such as synchronous_commit=off).
+ *
  * Every checkout carries a fresh Idempotency-Key. Reported: orders per second, checkout p50/p99 (ms), every
  * status seen, and the CPU each order cost the server, PostgreSQL and this load generator.
  */
