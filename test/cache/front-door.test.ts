@@ -120,4 +120,21 @@ forEachEngine('front door for cached reads', (ctx) => {
       await limited.close();
     }
   });
+
+  it('passes a request on to Fastify when the front door fails', async () => {
+    const broken = await buildTestApp(ctx.db, { env: { RATE_LIMIT_FACTOR: '0' } });
+    try {
+      broken.app.installFrontDoor(() => {
+        throw new Error('front door fault');
+      });
+      const url = `${await broken.app.listen({ port: 0, host: '127.0.0.1' })}/api/categories/`;
+      for (let i = 0; i < 3; i += 1) {
+        const answer = await fetch(url);
+        assert.equal(answer.status, 200);
+        assert.ok(Array.isArray((await answer.json()).items));
+      }
+    } finally {
+      await broken.close();
+    }
+  });
 });

@@ -56,8 +56,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const app = Fastify({
     serverFactory: (handler) => {
       const server = createServer((request, response) => {
-        if (frontDoor === null || !server.listening || !frontDoor(request, response))
-          handler(request, response);
+        if (frontDoor !== null && server.listening) {
+          try {
+            if (frontDoor(request, response)) return;
+          } catch (error) {
+            // A fault of the front door must cost a request nothing: Fastify answers it unless it was answered.
+            options.logger.error({ err: error, url: request.url }, 'front door failed; passing the request on');
+            if (response.headersSent) return;
+          }
+        }
+        handler(request, response);
       });
       // Fastify sets these on a server it creates itself, not on one from a factory.
       server.keepAliveTimeout = timeouts.keepAliveTimeout;
