@@ -61,7 +61,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
             if (frontDoor(request, response)) return;
           } catch (error) {
             // A fault of the front door must cost a request nothing: Fastify answers it unless it was answered.
-            options.logger.error({ err: error, url: request.url }, 'front door failed; passing the request on');
+            options.logger.error(
+              { err: error, url: request.url },
+              'front door failed; passing the request on',
+            );
             if (response.headersSent) return;
           }
         }
