@@ -172,32 +172,48 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
   const generationFetches = new Map<string, Promise<void>>();
 
-  async function currentGenerations(deps: readonly string[]): Promise<string> {
-    if (!redis) return `${localEpoch}.${deps.map((dep) => generations.get(dep) ?? 0).join('.')}`;
-    const names = [EPOCH, ...deps];
-    let values = names.map((name) => generations.get(name));
-    if (values.includes(undefined)) {
-      const missing = names.filter((_name, index) => values[index] === undefined);
-      const flightKey = missing.join(',');
-      let fetch = generationFetches.get(flightKey);
-      if (!fetch) {
-        const sentAt = performance.now();
-        fetch = redis
-          .mget(missing.map((name) => GENERATION_PREFIX + name))
-          .then((raw) => {
-            // The copy expires GENERATION_TTL_MS after the read was sent, not after the answer came.
-            const ttl = Math.max(1, GENERATION_TTL_MS - (performance.now() - sentAt));
-            missing.forEach((name, index) => {
-              generations.set(name, Number(raw[index] ?? 0), { ttl });
-            });
-          })
-          .finally(() => generationFetches.delete(flightKey));
-        generationFetches.set(flightKey, fetch);
-      }
-      await fetch;
-      values = names.map((name) => generations.get(name) ?? 0);
+  const localGenerations = (deps: readonly string[]) =>
+    `${localEpoch}.${deps.map((dep) => generations.get(dep) ?? 0).join('.')}`;
+
+  /**
+   * The versions part of an entry's key from what this process knows now: always without Redis; with Redis
+   * only while every copy (the epoch's and each dependency's) is within GENERATION_TTL_MS, else undefined.
+   */
+  function knownGenerations(deps: readonly string[]): string | undefined {
+    if (!redis) return localGenerations(deps);
+    let versions = generations.get(EPOCH)?.toString();
+    for (const dep of deps) {
+      const value = generations.get(dep);
+      if (versions === undefined || value === undefined) return undefined;
+      versions += `.${value}`;
     }
-    return values.join('.');
+    return versions;
+  }
+
+  async function currentGenerations(deps: readonly string[]): Promise<string> {
+    if (!redis) return localGenerations(deps);
+    const known = knownGenerations(deps);
+    if (known !== undefined) return known;
+    const names = [EPOCH, ...deps];
+    const missing = names.filter((name) => generations.get(name) === undefined);
+    const flightKey = missing.join(',');
+    let fetch = generationFetches.get(flightKey);
+    if (!fetch) {
+      const sentAt = performance.now();
+      fetch = redis
+        .mget(missing.map((name) => GENERATION_PREFIX + name))
+        .then((raw) => {
+          // The copy expires GENERATION_TTL_MS after the read was sent, not after the answer came.
+          const ttl = Math.max(1, GENERATION_TTL_MS - (performance.now() - sentAt));
+          missing.forEach((name, index) => {
+            generations.set(name, Number(raw[index] ?? 0), { ttl });
+          });
+        })
+        .finally(() => generationFetches.delete(flightKey));
+      generationFetches.set(flightKey, fetch);
+    }
+    await fetch;
+    return names.map((name) => generations.get(name) ?? 0).join('.');
   }
 
   async function fill(versionedKey: string, lookup: CacheLookup): Promise<CachedResponse> {
@@ -248,17 +264,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
     peek(key, deps) {
       if (redis && !up) return undefined;
-      let versions: string;
-      if (!redis) versions = `${localEpoch}.${deps.map((dep) => generations.get(dep) ?? 0).join('.')}`;
-      else {
-        // As currentGenerations() builds it, from copies that are still within GENERATION_TTL_MS only.
-        versions = '';
-        for (const name of [EPOCH, ...deps]) {
-          const value = generations.get(name);
-          if (value === undefined) return undefined;
-          versions += versions === '' ? `${value}` : `.${value}`;
-        }
-      }
+      const versions = knownGenerations(deps);
+      if (versions === undefined) return undefined;
       const hit = l1.get(`${key}|${versions}`);
       if (hit) stats.l1Hits += 1;
       return hit;
