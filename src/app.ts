@@ -34,7 +34,7 @@ import { healthPlugin } from './platform/http/health.js';
 import { purgeIdempotencyKeys } from './platform/http/idempotency.js';
 import { createRateLimits } from './platform/http/rate-limits.js';
 import { readYourWritesPlugin } from './platform/http/read-your-writes.js';
-import { apiSecurityHeaders, securityPlugin } from './platform/http/security.js';
+import { securityHeadersFor, securityPlugin } from './platform/http/security.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { installDrain } from './platform/http/shutdown.js';
 import { webPlugin } from './platform/http/web.js';
@@ -82,7 +82,8 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   });
 
   const limits = createRateLimits({ factor: config.rateLimitFactor, redis, prefix: config.redisKeyPrefix });
-  await app.register(securityPlugin, { corsOrigins: config.corsOrigins, limits });
+  const securityHeaders = securityHeadersFor(config.corsOrigins);
+  await app.register(securityPlugin, { corsOrigins: config.corsOrigins, limits, headers: securityHeaders });
   const tokens = createAccessTokens(jwtSecret);
   await app.register(authPlugin, { tokens });
   await app.register(readYourWritesPlugin, { db });
@@ -109,7 +110,7 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
     cache,
     limits,
     logger,
-    securityHeaders: apiSecurityHeaders(config.corsOrigins),
+    securityHeaders: securityHeaders.api,
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
   });

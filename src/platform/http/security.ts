@@ -11,10 +11,19 @@ export interface SecurityOptions {
   /** Origins allowed to call the API from a browser (CORS_ORIGINS); empty means same origin only. */
   corsOrigins: string[];
   limits: RateLimits;
+  /** The answers' security headers (securityHeadersFor), computed once and shared with the front door. */
+  headers: SecurityHeaders;
+}
+
+export interface SecurityHeaders {
+  /** JSON answers under /api/. */
+  api: Record<string, string>;
+  /** Pages and files: the web app, /docs, /media. */
+  page: Record<string, string>;
 }
 
 /** The headers helmet sets for this configuration, collected once from a run of its middleware. */
-function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
+function helmetHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
   const headers: Record<string, string> = {};
   const response = {
     setHeader: (name: string, value: string | number | readonly string[]) => {
@@ -33,12 +42,18 @@ function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, 
 }
 
 /**
- * The security headers of pages and files (the web app, /docs, /media), computed once from helmet's defaults:
- * they depend on the configuration only. (@fastify/helmet built helmet's middleware anew for every request,
- * parsing the Content-Security-Policy each time: 5% of a cached GET.)
+ * The security headers of every answer, computed once: they depend on the configuration only. (@fastify/helmet
+ * built helmet's middleware anew for every request, parsing the Content-Security-Policy each time: 5% of a
+ * cached GET.)
+ *
+ * Pages and files get helmet's set. API answers (JSON under /api/) get OWASP's REST Security Cheat Sheet set:
+ * nothing in an answer may load, run or be framed (`default-src 'none'; frame-ancestors 'none'`,
+ * `X-Frame-Options: DENY`), no MIME sniffing, HSTS, no referrer. A stricter policy than the pages' in fewer
+ * bytes: the headers meant for HTML documents (DNS prefetch, download options, Flash policies, origin clusters,
+ * opener isolation) mean nothing to a JSON reader, and on a cached read every byte of the answer counts.
  */
-export function pageSecurityHeaders(corsOrigins: readonly string[]): Record<string, string> {
-  return securityHeaders({
+export function securityHeadersFor(corsOrigins: readonly string[]): SecurityHeaders {
+  const page = helmetHeaders({
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
@@ -50,18 +65,7 @@ export function pageSecurityHeaders(corsOrigins: readonly string[]): Record<stri
     },
     ...resourcePolicy(corsOrigins),
   });
-}
-
-/**
- * The security headers of API answers (JSON under /api/), after OWASP's REST Security Cheat Sheet: nothing in
- * an answer may load, run or be framed (`default-src 'none'; frame-ancestors 'none'`, `X-Frame-Options: DENY`),
- * no MIME sniffing, HSTS, no referrer. A stricter policy than the pages' in fewer bytes: the headers meant for
- * HTML documents (DNS prefetch, download options, Flash policies, origin clusters, opener isolation) mean
- * nothing to a JSON reader, and on a cached read every byte of the answer counts.
- */
-export function apiSecurityHeaders(corsOrigins: readonly string[]): Record<string, string> {
-  const page = pageSecurityHeaders(corsOrigins);
-  return {
+  const api = {
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
     'cross-origin-resource-policy': page['cross-origin-resource-policy'] ?? 'same-origin',
     'referrer-policy': 'no-referrer',
@@ -69,6 +73,7 @@ export function apiSecurityHeaders(corsOrigins: readonly string[]): Record<strin
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
   };
+  return { api, page };
 }
 
 /** Product images under /media/ may be shown by a storefront on an allowed origin. */
@@ -91,8 +96,7 @@ const outsideApi = (request: FastifyRequest) => !request.url.startsWith('/api/')
  */
 export const securityPlugin = fp(
   async (app: FastifyInstance, options: SecurityOptions) => {
-    const api = apiSecurityHeaders(options.corsOrigins);
-    const page = pageSecurityHeaders(options.corsOrigins);
+    const { api, page } = options.headers;
     app.addHook('onRequest', (request, reply, done) => {
       reply.headers(request.url.startsWith('/api/') ? api : page);
       done();
