@@ -18,28 +18,32 @@ export async function enqueue(
   payload: Record<string, unknown>,
   options: EnqueueOptions = {},
 ): Promise<number> {
-  const { rows } = await tx.query<{ id: number }>(
-    prepared(`WITH job AS (
-       INSERT INTO outbox_jobs (type, payload, run_at)
-       VALUES ($1, $2, now() + $3 * interval '1 millisecond') RETURNING id
-     )
-     SELECT id, pg_notify($4, $1) FROM job`),
-    [type, JSON.stringify(payload), options.delayMs ?? 0, JOBS_CHANNEL],
-  );
+  const { rows } = await tx.query<{ id: number }>(ENQUEUE, [
+    type,
+    JSON.stringify(payload),
+    options.delayMs ?? 0,
+  ]);
   return (rows[0] as { id: number }).id;
 }
 
 /**
  * The outbox's insert as the body of a CTE in a caller's statement, so that a write and the job it causes cost
- * one round trip: one job for each row of `from` (a CTE of that statement), of type `type` and with `payload`
- * (SQL expressions over that row; the payload a jsonb). Written and announced as enqueue() writes them; the
- * CTE returns each job's id.
+ * one round trip: one job for each row of `from` (a CTE of that statement; none: one job), of type `type`,
+ * with `payload` (SQL expressions over that row; the payload a jsonb) and, if given, `runAt`. Each job is
+ * announced on JOBS_CHANNEL at commit; the CTE returns each job's id.
  */
-export function outboxInsert(job: { from: string; type: string; payload: string }): string {
-  return `INSERT INTO outbox_jobs (type, payload)
-     SELECT ${job.type}, ${job.payload} FROM ${job.from}
+export function outboxInsert(job: { from?: string; type: string; payload: string; runAt?: string }): string {
+  return `INSERT INTO outbox_jobs (type, payload, run_at)
+     SELECT ${job.type}, ${job.payload}, ${job.runAt ?? 'now()'}${job.from === undefined ? '' : ` FROM ${job.from}`}
      RETURNING id, pg_notify('${JOBS_CHANNEL}', type)`;
 }
+
+const ENQUEUE = prepared(
+  `WITH job AS (
+     ${outboxInsert({ type: '$1', payload: '$2::jsonb', runAt: "now() + $3 * interval '1 millisecond'" })}
+   )
+   SELECT id FROM job`,
+);
 
 export interface ClaimedJob {
   id: number;
