@@ -16,9 +16,19 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** Loads once per change of `key` (a string of everything the request depends on); stale answers are dropped. */
+/**
+ * Loads once per change of `key` (a string of everything the request depends on); stale answers are dropped.
+ * What was loaded for another key is never returned: a new search shows "loading", not the last search's
+ * results under the new title. A `reload()` keeps the current data on screen while it loads again.
+ */
 export function useLoad<T>(key: string | null, load: () => Promise<T>): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error: ApiError | null; loading: boolean }>({
+  const [state, setState] = useState<{
+    key: string | null;
+    data?: T;
+    error: ApiError | null;
+    loading: boolean;
+  }>({
+    key,
     error: null,
     loading: key !== null,
   });
@@ -26,16 +36,19 @@ export function useLoad<T>(key: string | null, load: () => Promise<T>): Loaded<T
   useEffect(() => {
     if (key === null) return;
     let live = true;
-    setState((previous) => ({ ...previous, loading: true }));
+    setState((previous) =>
+      previous.key === key ? { ...previous, loading: true } : { key, error: null, loading: true },
+    );
     load().then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (error: unknown) => live && setState({ error: asApiError(error), loading: false }),
+      (data) => live && setState({ key, data, error: null, loading: false }),
+      (error: unknown) => live && setState({ key, error: asApiError(error), loading: false }),
     );
     return () => {
       live = false;
     };
   }, [key, round]);
   const reload = useCallback(() => setRound((n) => n + 1), []);
+  if (state.key !== key) return { data: undefined, error: null, loading: key !== null, reload };
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
