@@ -95,11 +95,13 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
     },
   });
 
-  // Job handlers live here, apart from the transport that runs them (serve starts the in-process runner).
+  // Job handlers live here, apart from the transport that runs them (serve starts the in-process runner). What
+  // they call is built on jobDb, the database's background pool, so jobs and requests never queue in one line.
   const jobs = createJobRegistry();
+  const jobDb = db.background;
   app.decorate('jobs', jobs);
-  jobs.every('purge idempotency keys', 60 * 60_000, () => purgeIdempotencyKeys(db).then(() => {}));
-  jobs.every('purge finished jobs', 60 * 60_000, () => purgeFinishedJobs(db).then(() => {}));
+  jobs.every('purge idempotency keys', 60 * 60_000, () => purgeIdempotencyKeys(jobDb).then(() => {}));
+  jobs.every('purge finished jobs', 60 * 60_000, () => purgeFinishedJobs(jobDb).then(() => {}));
 
   const cache = createResponseCache({ redisUrl: config.redisUrl, namespace: await cacheNamespace(db) });
   app.decorate('responseCache', cache);
@@ -131,15 +133,23 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
     },
   });
   const cart = createCartService({ db });
-  const payments = createPaymentsService({ db, provider: createTestPaymentProvider() });
+  const provider = createTestPaymentProvider();
+  const payments = createPaymentsService({ db, provider });
   const stockChanged = (ids: readonly number[]) => catalog.invalidateStock(ids);
   const orders = createOrdersService({ db, cart, payments, stockChanged });
-  payments.registerJobs(jobs);
-  registerOrderJobs(jobs, { db, payments, users, mailer, stockChanged });
+  const jobPayments = createPaymentsService({ db: jobDb, provider });
+  jobPayments.registerJobs(jobs);
+  registerOrderJobs(jobs, {
+    db: jobDb,
+    payments: jobPayments,
+    users: createUsersService({ db: jobDb }),
+    mailer,
+    stockChanged,
+  });
   const mediaDir = path.join(config.dataDir, 'media');
   const images = createImagesService({ db, catalog, mediaDir });
-  registerImageJobs(jobs, images);
-  registerMailJob(jobs, { db, mailer });
+  registerImageJobs(jobs, createImagesService({ db: jobDb, catalog, mediaDir }));
+  registerMailJob(jobs, { db: jobDb, mailer });
 
   await app.register(mediaRoutes, { root: mediaDir });
   await app.register(catalogRoutes, { catalog, cached });

@@ -65,6 +65,15 @@ export interface Database extends Queryable {
   withLock<T>(lockId: number, fn: (session: Session) => Promise<T>): Promise<T>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * The same database for background work (the job runner, the outbox relay, job handlers and periodic
+   * tasks): on PostgreSQL its statements and transactions take connections from a small pool of their own
+   * (`bazaar-jobs`), so jobs and requests never queue in one line. Requests and jobs sharing one pool did:
+   * under a load that kept it busy, a job's statements each waited behind a hundred requests' and payments
+   * were captured minutes late; with its own connections the runner keeps pace whatever the request load. On
+   * PGlite (one connection) it is the database itself.
+   */
+  readonly background: Database;
   /** Connection-pool use, read by /metrics at scrape time; absent on PGlite (one connection, no pool). */
   readonly poolUse?: () => PoolUse[];
   /** How many statements this handle sent: tests use it to prove that a page's query count is fixed. */

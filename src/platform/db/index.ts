@@ -5,7 +5,6 @@ import { redisFences } from './fences.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
-export { inBackground } from './background.js';
 export type { Database, PoolUse, Queryable, QueryResult, ReplicaState, Row, Session } from './database.js';
 export { isConnectionError, PgErrorCode, pgConstraint, pgErrorCode } from './database.js';
 export { migrate } from './migrator.js';

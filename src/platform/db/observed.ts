@@ -31,22 +31,29 @@ export function observeDatabase(db: Database, observer: QueryObserver): Database
     ...wrap(session, 'primary'),
     exec: (sql) => timed('primary', () => session.exec(sql)),
   });
-  const primary = wrap(db, 'primary');
-
-  return {
-    engine: db.engine,
-    get stats() {
-      return db.stats;
-    },
-    reader: wrap(db.reader, 'reader'),
-    query: primary.query,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx, 'primary'))),
-    exec: (sql) => timed('primary', () => db.exec(sql)),
-    withLock: (lockId, fn) => db.withLock(lockId, (session) => fn(wrapSession(session))),
-    listen: (channel, onNotify) => db.listen(channel, onNotify),
-    fenceWrite: (userId) => db.fenceWrite(userId),
-    replicas: () => db.replicas(),
-    poolUse: db.poolUse?.bind(db),
-    close: () => db.close(),
+  const observe = (target: Database, background: () => Database): Database => {
+    const primary = wrap(target, 'primary');
+    return {
+      engine: target.engine,
+      get stats() {
+        return target.stats;
+      },
+      reader: wrap(target.reader, 'reader'),
+      query: primary.query,
+      transaction: (fn) => target.transaction((tx) => fn(wrap(tx, 'primary'))),
+      exec: (sql) => timed('primary', () => target.exec(sql)),
+      withLock: (lockId, fn) => target.withLock(lockId, (session) => fn(wrapSession(session))),
+      listen: (channel, onNotify) => target.listen(channel, onNotify),
+      fenceWrite: (userId) => target.fenceWrite(userId),
+      replicas: () => target.replicas(),
+      poolUse: target.poolUse?.bind(target),
+      close: () => target.close(),
+      get background() {
+        return background();
+      },
+    };
   };
+  const observed: Database = observe(db, () => jobs);
+  const jobs: Database = db.background === db ? observed : observe(db.background, () => jobs);
+  return observed;
 }

@@ -19,7 +19,7 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
   };
   const handle: Queryable = { query: (sql, params) => run(pg, sql, params) };
 
-  return {
+  const database: Database = {
     engine: 'pglite',
     stats,
     reader: handle,
@@ -46,5 +46,9 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
       return async () => unsubscribe();
     },
     close: () => pg.close(),
+    get background() {
+      return database;
+    },
   };
+  return database;
 }

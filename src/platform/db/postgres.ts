@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { isBackground } from './background.js';
-import type { Database, Queryable, QueryResult } from './database.js';
+import type { Database, Queryable, QueryResult, Session } from './database.js';
 import { type FenceStore, signedInReadPrimary } from './fences.js';
 import { type Lsn, parseLsn } from './lsn.js';
 import { preparedName } from './prepared.js';
@@ -25,7 +24,7 @@ export interface PostgresOptions {
   replicaCheckMs?: number;
   /** Send the statements registered with prepared() as named statements (default true); see prepared.ts. */
   preparedStatements?: boolean;
-  /** Connections of the pool for background work (background.ts); opened only when used. Default 8. */
+  /** Connections of the pool behind `background` (the job runner's); opened only when used. Default 8. */
   backgroundPoolSize?: number;
 }
 
@@ -75,8 +74,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     poolSize: options.backgroundPoolSize ?? 8,
     applicationName: 'bazaar-jobs',
   });
-  /** The pool for this caller's writes: the background one inside inBackground(), the primary otherwise. */
-  const writer = () => (isBackground() ? backgroundPool : primary);
   const stats = { queries: 0, replicaReads: 0 };
 
   const prepare = options.preparedStatements ?? true;
@@ -90,10 +87,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     );
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 } satisfies QueryResult<R>;
   };
-  const handle: Queryable = { query: (sql, params) => run(writer(), sql, params) };
 
-  async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await writer().connect();
+  async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
     let broken = false;
     // The pool watches only its idle clients: a checked-out one whose server goes away between two
     // statements (a restart, pg_terminate_backend) emits 'error', which would crash the process unheard.
@@ -112,20 +108,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       // A client that failed outside SQL (connection lost) is destroyed rather than handed out again.
       client.release(broken);
     }
-  }
-
-  async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return withClient(async (client) => {
-      await run(client, 'BEGIN');
-      try {
-        const result = await fn({ query: (sql, params) => run(client, sql, params) });
-        await run(client, 'COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      }
-    });
   }
 
   const replicaUrls = options.replicaUrls ?? [];
@@ -159,28 +141,62 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     return context.fence;
   }
 
-  const reader: Queryable = {
-    query: async <R>(sql: string, params?: readonly unknown[]) => {
-      if (replicaSet === null) return run<R>(writer(), sql, params);
-      const fence = await readFence();
-      const replica =
-        fence === 'primary'
-          ? null
-          : fence === null
-            ? replicaSet.pick(null)
-            : await replicaSet.pickFresh(fence);
-      if (replica === null) return run<R>(writer(), sql, params);
-      try {
-        const result = await run<R>(replica.pool, sql, params);
-        stats.replicaReads += 1;
-        return result;
-      } catch (error) {
-        // Reads are safe to repeat: a replica that went away costs a retry on the primary, not an error.
-        if (!replicaSet.reportFailure(replica, error)) throw error;
-        return run<R>(writer(), sql, params);
-      }
-    },
-  };
+  /** Statements, transactions, locked sessions and replica-tolerant reads whose primary connections come from pool. */
+  function onPool(pool: pg.Pool) {
+    const reader: Queryable = {
+      query: async <R>(sql: string, params?: readonly unknown[]) => {
+        if (replicaSet === null) return run<R>(pool, sql, params);
+        const fence = await readFence();
+        const replica =
+          fence === 'primary'
+            ? null
+            : fence === null
+              ? replicaSet.pick(null)
+              : await replicaSet.pickFresh(fence);
+        if (replica === null) return run<R>(pool, sql, params);
+        try {
+          const result = await run<R>(replica.pool, sql, params);
+          stats.replicaReads += 1;
+          return result;
+        } catch (error) {
+          // Reads are safe to repeat: a replica that went away costs a retry on the primary, not an error.
+          if (!replicaSet.reportFailure(replica, error)) throw error;
+          return run<R>(pool, sql, params);
+        }
+      },
+    };
+    return {
+      reader,
+      query: <R>(sql: string, params?: readonly unknown[]) => run<R>(pool, sql, params),
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+        withClient(pool, async (client) => {
+          await run(client, 'BEGIN');
+          try {
+            const result = await fn({ query: (sql, params) => run(client, sql, params) });
+            await run(client, 'COMMIT');
+            return result;
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => {});
+            throw error;
+          }
+        }),
+      withLock: <T>(lockId: number, fn: (session: Session) => Promise<T>): Promise<T> =>
+        withClient(pool, async (client) => {
+          await client.query('SELECT pg_advisory_lock($1)', [lockId]);
+          try {
+            return await fn({
+              query: (sql, params) => run(client, sql, params),
+              exec: async (sql) => {
+                stats.queries += 1;
+                await client.query(sql);
+              },
+            });
+          } finally {
+            await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
+          }
+        }),
+    };
+  }
 
   // A replica trusted for reads is at most maxLagMs stale as of a check at most checkMs old, so after this
   // long every replica in use has replayed the write and the fence may go.
@@ -188,12 +204,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
   const listeners: pg.Client[] = [];
 
-  const database: Database = {
-    engine: 'postgres',
+  const shared = {
+    engine: 'postgres' as const,
     stats,
-    reader,
-    query: handle.query,
-    fenceWrite: async (userId) => {
+    fenceWrite: async (userId: number) => {
       if (replicaSet === null) return;
       // The insert position is at or past the end of every commit this user's request made.
       const { rows } = await primary.query<{ lsn: string }>(
@@ -202,26 +216,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       await fences.record(`${fenceScope}:${userId}`, parseLsn(rows[0]?.lsn ?? ''), fenceTtlMs);
     },
     replicas: () => replicaSet?.statuses() ?? [],
-    transaction,
-    exec: async (sql) => {
+    exec: async (sql: string) => {
       stats.queries += 1;
       await primary.query(sql);
     },
-    withLock: (lockId, fn) =>
-      withClient(async (client) => {
-        await client.query('SELECT pg_advisory_lock($1)', [lockId]);
-        try {
-          return await fn({
-            query: (sql, params) => run(client, sql, params),
-            exec: async (sql) => {
-              stats.queries += 1;
-              await client.query(sql);
-            },
-          });
-        } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
-        }
-      }),
     poolUse: () =>
       (
         [
@@ -235,7 +233,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         waiting: pool.waitingCount,
         max: pool.options.max,
       })),
-    listen: async (channel, onNotify) => {
+    listen: async (channel: string, onNotify: (payload: string) => void) => {
       const client = new pg.Client({ connectionString: options.url, application_name: 'bazaar-listen' });
       client.on('error', () => {});
       await client.connect();
@@ -257,5 +255,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       await Promise.all([primary.end(), backgroundPool.end()]);
     },
   };
+  const jobs: Database = {
+    ...shared,
+    ...onPool(backgroundPool),
+    get background() {
+      return jobs;
+    },
+  };
+  const database: Database = { ...shared, ...onPool(primary), background: jobs };
   return database;
 }

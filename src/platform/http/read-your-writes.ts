@@ -9,9 +9,15 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Opens the read context of each request (who reads, whether the request writes) so `db.reader` can route
  * without services knowing, and after a signed-in user's write request records the write's WAL position
  * before the answer leaves, so the user's next read, on any instance, sees it.
+ *
+ * Only with read replicas: without them every read goes to the primary and there is nothing to route. The
+ * context is an AsyncLocalStorage, and entering one turns on Node's async hooks for the whole process, so
+ * that every promise and socket write after it pays an init hook: about a tenth of the server's CPU on a
+ * checkout and on a cached GET (docs/performance_tuning.md). A deployment without replicas does not pay it.
  */
 export const readYourWritesPlugin = fp(
   async (app: FastifyInstance, options: { db: Database }) => {
+    if (options.db.replicas().length === 0) return;
     const scopes = new WeakMap<FastifyRequest, AsyncResource>();
 
     app.addHook('onRequest', (request, _reply, done) => {

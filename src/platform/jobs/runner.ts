@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Database, inBackground } from '../db/index.js';
+import type { Database } from '../db/index.js';
 import { recordJobRun } from './job-metrics.js';
 import { type ClaimedJob, claimDueJobs, JOBS_CHANNEL, markDone, markFailed } from './outbox.js';
 import { type JobRegistry, PermanentJobError } from './registry.js';
@@ -45,7 +45,10 @@ export function retryDelayMs(attempt: number, backoff: { baseMs: number; maxMs: 
 }
 
 export async function startJobRunner(options: RunnerOptions): Promise<JobRunner> {
-  const { db, registry, logger } = options;
+  const { registry, logger } = options;
+  // The claims and the settling of jobs on the database's background pool; the handlers' own statements go
+  // there too, since app.ts builds the services they call on db.background.
+  const db = options.db.background;
   const concurrency = options.concurrency ?? 16;
   const leaseMs = options.leaseMs ?? 60_000;
   const idlePollMs = options.idlePollMs ?? 1_000;
@@ -56,7 +59,6 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
   const wakeup = createWakeup(options.minClaimGapMs ?? 20);
   const wake = () => wakeup.wake();
 
-  // Every statement of a job, its claim and its settling go through the database's background pool.
   async function run(job: ClaimedJob): Promise<void> {
     const definition = registry.definition(job.type);
     const log = logger.child({ job: job.id, type: job.type, attempt: job.attempts });
@@ -86,13 +88,13 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
       let claimed: ClaimedJob[] = [];
       if (free > 0 && types.length > 0) {
         try {
-          claimed = await inBackground(() => claimDueJobs(db, types, free, leaseMs));
+          claimed = await claimDueJobs(db, types, free, leaseMs);
         } catch (error) {
           logger.error({ err: error }, 'claiming jobs failed');
         }
       }
       for (const job of claimed) {
-        const running = inBackground(() => run(job)).finally(() => {
+        const running = run(job).finally(() => {
           inFlight.delete(running);
           wake();
         });
@@ -105,9 +107,9 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
 
   const timers = registry.periodicTasks().map((task) =>
     setInterval(() => {
-      inBackground(() => task.run()).catch((error) =>
-        logger.error({ err: error, task: task.name }, 'periodic task failed'),
-      );
+      task
+        .run()
+        .catch((error: unknown) => logger.error({ err: error, task: task.name }, 'periodic task failed'));
     }, task.everyMs).unref(),
   );
   const unlisten = await db.listen(JOBS_CHANNEL, wake);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Database, inBackground } from '../../db/index.js';
+import type { Database } from '../../db/index.js';
 import { JOBS_CHANNEL } from '../outbox.js';
 import { createWakeup } from '../wakeup.js';
 import type { JobEnvelope } from './envelope.js';
@@ -32,7 +32,9 @@ export interface Relay {
  * Rounds run back to back while there is work; then the relay sleeps until NOTIFY or `idleMs`.
  */
 export function createOutboxRelay(options: RelayOptions): Relay {
-  const { db, publisher, logger } = options;
+  const { publisher, logger } = options;
+  // On the background pool: the relay keeps pace however busy the requests keep the main one.
+  const db = options.db.background;
   const batchSize = options.batchSize ?? 500;
   const idleMs = options.idleMs ?? 1_000;
   const leaseSeconds = options.leaseSeconds ?? 60;
@@ -95,8 +97,7 @@ export function createOutboxRelay(options: RelayOptions): Relay {
   return {
     async start() {
       unlisten = await db.listen(JOBS_CHANNEL, notify);
-      // On the background pool: the relay keeps pace however busy the requests keep the main one.
-      loop = inBackground(run);
+      loop = run();
     },
     async stop() {
       stopped = true;
