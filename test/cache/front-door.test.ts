@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, it } from 'node:test';
 import { createCatalogService } from '../../src/modules/catalog/service.js';
+import { createLogger } from '../../src/platform/observability/logger.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertCategory, insertProduct } from '../helpers/fixtures.js';
@@ -118,6 +120,42 @@ forEachEngine('front door for cached reads', (ctx) => {
       assert.equal(limited.app.frontDoor.stats.answered, 11);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('logs its answers with the request line Fastify writes: same keys, level, bindings and route', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logged = await buildTestApp(ctx.db, {
+      env: { RATE_LIMIT_FACTOR: '0' },
+      logger: createLogger('info', false, destination),
+    });
+    try {
+      const id = await insertProduct(ctx.db, { name: 'Trowel', categoryId });
+      const url = `${await logged.app.listen({ port: 0, host: '127.0.0.1' })}/api/products/${id}/`;
+      const byFastify = await fetch(url);
+      const atDoor = await fetch(url, { headers: { 'x-request-id': 'trace-7.a:b' } });
+      assert.equal(atDoor.status, 200);
+      assert.equal(atDoor.headers.get('x-request-id'), 'trace-7.a:b');
+      assert.equal(logged.app.frontDoor.stats.answered, 1);
+      const requestLines = lines.filter((line) => line.msg === 'request');
+      const first = requestLines.find((line) => line.reqId === byFastify.headers.get('x-request-id'));
+      const second = requestLines.find((line) => line.reqId === 'trace-7.a:b');
+      assert.ok(first && second, JSON.stringify(requestLines));
+      assert.deepEqual(Object.keys(second).sort(), Object.keys(first).sort());
+      for (const key of ['level', 'pid', 'hostname', 'method', 'route', 'status', 'msg']) {
+        assert.equal(second[key], first[key], key);
+      }
+      assert.equal(second.route, '/api/products/:id/');
+      assert.equal(typeof second.ms, 'number');
+      assert.ok(Math.abs(Number(second.time) - Date.now()) < 60_000);
+    } finally {
+      await logged.close();
     }
   });
 

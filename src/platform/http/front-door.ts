@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { ifNoneMatchHits, PUBLIC_CACHE_CONTROL } from '../cache/http.js';
 import type { CacheLookup, ResponseCache } from '../cache/response-cache.js';
 import { httpRequestDuration } from '../observability/metrics.js';
@@ -35,6 +35,11 @@ export interface RememberedRead {
   route: string;
 }
 
+interface Remembered extends RememberedRead {
+  /** The route as a JSON string, for the log line. */
+  routeJson: string;
+}
+
 export interface FrontDoor {
   /** Tries to answer; false when the request is Fastify's. */
   handle(request: IncomingMessage, response: ServerResponse): boolean;
@@ -56,11 +61,32 @@ export interface FrontDoorOptions {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Writes the request line as pino writes it (its level number, epoch time, the logger's bindings, then the
+ * fields and msg) straight to the logger's destination. The fields are five known scalars, so the line is
+ * built by concatenation rather than by pino's serializer of arbitrary objects, which with redaction was
+ * about a tenth of a cached GET's CPU. Nothing on this line can hold a secret.
+ */
+function requestLine(logger: Logger) {
+  const internals = logger as unknown as Record<symbol, unknown>;
+  const stream = internals[pino.symbols.streamSym] as { write(line: string): void };
+  const bindings = internals[pino.symbols.chindingsSym] as string;
+  const level = logger.levels.values.info;
+  return (requestId: string, routeJson: string, status: number, ms: number) => {
+    if (!logger.isLevelEnabled('info')) return;
+    // A request id is a UUID or matched REQUEST_ID ([A-Za-z0-9._:-]): nothing in it needs escaping.
+    stream.write(
+      `{"level":${level},"time":${Date.now()}${bindings},"reqId":"${requestId}","method":"GET","route":${routeJson},"status":${status},"ms":${ms},"msg":"request"}\n`,
+    );
+  };
+}
 const MAPPED_IPV4 = '::ffff:';
 
 export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const { cache, limits, logger } = options;
-  const urls = new LRUCache<string, RememberedRead>({ max: options.maxUrls ?? 10_000 });
+  const urls = new LRUCache<string, Remembered>({ max: options.maxUrls ?? 10_000 });
+  const log = requestLine(logger);
   const trusted = options.trustProxy.length > 0 ? proxyAddr.compile([...options.trustProxy]) : null;
   const corsEnabled = options.corsOrigins.length > 0;
   // One flat [name, value, ...] list handed to writeHead: far cheaper than a setHeader() per header.
@@ -138,10 +164,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       stats.answered += 1;
       const ms = performance.now() - startedAt;
       timer(read.route, status).observe(ms / 1000);
-      logger.info(
-        { reqId: requestId, method: 'GET', route: read.route, status, ms: Math.round(ms * 100) / 100 },
-        'request',
-      );
+      log(requestId, read.routeJson, status, Math.round(ms * 100) / 100);
       return true;
     },
 
@@ -149,7 +172,12 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       const route = request.routeOptions.url;
       if (request.method !== 'GET' || request.user !== null || route === undefined) return;
       if (request.headers.authorization !== undefined) return;
-      urls.set(request.raw.url ?? '', { key: lookup.key, deps: lookup.deps, route });
+      urls.set(request.raw.url ?? '', {
+        key: lookup.key,
+        deps: lookup.deps,
+        route,
+        routeJson: JSON.stringify(route),
+      });
     },
   };
 }
