@@ -55,7 +55,9 @@ export interface ClaimedJob {
 
 /**
  * Claims up to `limit` due jobs of the given types: pending ones whose run_at has come, and running ones whose
- * lease expired (their runner died). SKIP LOCKED lets many runners claim side by side without waiting.
+ * lease expired (their runner died). SKIP LOCKED lets many runners claim side by side without waiting. The
+ * statement is the function claim_due_jobs (migrations/070_claim_due_jobs.sql), which walks the due index in
+ * order with bitmap scans off.
  */
 export async function claimDueJobs(
   db: Queryable,
@@ -64,18 +66,7 @@ export async function claimDueJobs(
   leaseMs: number,
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>(
-    prepared(`UPDATE outbox_jobs j
-        SET status = 'running', attempts = j.attempts + 1,
-            locked_until = now() + $3 * interval '1 millisecond', updated_at = now()
-       FROM (SELECT id FROM outbox_jobs
-              WHERE status IN ('pending', 'running') AND run_at <= now()
-                AND (status = 'pending' OR locked_until < now())
-                AND type = ANY($1::text[])
-              ORDER BY run_at, id
-              LIMIT $2
-              FOR UPDATE SKIP LOCKED) due
-      WHERE j.id = due.id
-      RETURNING j.id, j.type, j.payload, j.attempts`),
+    prepared('SELECT id, type, payload, attempts FROM claim_due_jobs($1::text[], $2, $3)'),
     [types, limit, leaseMs],
   );
   return rows;
