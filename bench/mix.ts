@@ -69,17 +69,31 @@ interface Context {
 /** Longer than autocannon's request timeout (10 s): a shopper whose request got no answer is free again. */
 const LEASE_MS = 30_000;
 
+/** Access tokens live 15 minutes (auth.ts): the mix signs new ones every 10, so a 30-minute soak stays signed in. */
+const TOKEN_RENEW_MS = 10 * 60_000;
+
 export function createShopperMix(options: {
-  tokens: readonly string[];
+  /** One access token per shopper, signed now; called again every ten minutes. */
+  signTokens: () => readonly string[];
   popularProductIds: readonly number[];
   categoryIds: readonly number[];
 }) {
-  const shoppers: Shopper[] = options.tokens.map((token) => ({
+  const shoppers: Shopper[] = options.signTokens().map((token) => ({
     authorization: `Bearer ${token}`,
     items: 0,
     mustClear: true,
     busyUntil: 0,
   }));
+  let signedAt = Date.now();
+  /** New tokens for every shopper once the last ones are ten minutes old; carts and leases stay as they are. */
+  function renewTokens() {
+    if (Date.now() - signedAt < TOKEN_RENEW_MS) return;
+    signedAt = Date.now();
+    options.signTokens().forEach((token, index) => {
+      const shopper = shoppers[index];
+      if (shopper) shopper.authorization = `Bearer ${token}`;
+    });
+  }
   const random = (n: number) => Math.floor(Math.random() * n);
   const pick = <T>(items: readonly T[]): T => items[random(items.length)] as T;
   let tally = emptyTally();
@@ -113,6 +127,7 @@ export function createShopperMix(options: {
   }
 
   function setupRequest(req: Request, context: Context): Request {
+    renewTokens();
     const roll = Math.random();
     if (roll < 0.8) return browse(req, context);
     const shopper = idleShopper(roll >= 0.95) ?? idleShopper(false);

@@ -220,7 +220,7 @@ async function main() {
   if (wanted('mix') || wanted('mix-nginx') || wanted('soak')) {
     const tokens = createAccessTokens(jwtSecret);
     const mix = createShopperMix({
-      tokens: data.shopperIds.map((id) => tokens.sign({ id, role: 'customer' })),
+      signTokens: () => data.shopperIds.map((id) => tokens.sign({ id, role: 'customer' })),
       popularProductIds: data.popularIds,
       categoryIds,
     });
