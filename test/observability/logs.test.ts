@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { createLogger, redactSecrets } from '../../src/platform/observability/logger.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertUser } from '../helpers/fixtures.js';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 'correct-horse-battery-staple-42';
 const REFRESH = 'refresh-7f3a9c2e5b1d4f6a8c0e2b4d6f8a0c2e';
 
@@ -193,5 +196,58 @@ forEachEngine('request logs', (ctx) => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe("serve's batched log destination", () => {
+  /** A process that logs `count` lines to its stdout pipe through createLogger's default destination, then ends. */
+  function logInChild(
+    count: number,
+    end: 'exit' | 'crash' | 'idle',
+  ): Promise<{ stdout: string; code: number | null }> {
+    const script = `
+      import { createLogger } from './src/platform/observability/logger.ts';
+      const logger = createLogger('info', false);
+      for (let i = 0; i < ${count}; i += 1) logger.info({ i }, 'line');
+      if (${JSON.stringify(end)} === 'exit') process.exit(0);
+      if (${JSON.stringify(end)} === 'crash') throw new Error('crash after logging');
+      setTimeout(() => {}, 600);
+    `;
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ stdout, code }));
+    });
+  }
+
+  const numbers = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as { i: number }).i);
+  const upTo = (count: number) => Array.from({ length: count }, (_, i) => i);
+
+  it('writes every line, in order, when the process exits at once', async () => {
+    const { stdout, code } = await logInChild(3_000, 'exit');
+    assert.equal(code, 0);
+    assert.deepEqual(numbers(stdout), upTo(3_000));
+  });
+
+  it('writes every line logged before an uncaught exception', async () => {
+    const { stdout, code } = await logInChild(500, 'crash');
+    assert.notEqual(code, 0);
+    assert.deepEqual(numbers(stdout), upTo(500));
+  });
+
+  it('writes the few lines of a quiet process within its 250 ms flush', async () => {
+    const { stdout } = await logInChild(3, 'idle');
+    assert.deepEqual(numbers(stdout), upTo(3));
   });
 });

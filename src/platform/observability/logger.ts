@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../../config.js';
 
@@ -71,10 +72,55 @@ export function createLogger(
       transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } },
     });
   }
-  // Buffered writes (one write(2) per 4 KB instead of one per line): the per-request log line was the largest
-  // cost of a cached GET (docs/performance_tuning.md). pino flushes the buffer when the process exits, and a
-  // quiet process still shows its lines within 250 ms.
-  const buffered = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => buffered.flush(), 250).unref();
-  return pino(options, buffered);
+  return pino(options, batchedStdout());
+}
+
+/** Lines are handed to the writer in chunks of about this many characters. */
+const BATCH_CHARS = 16_384;
+
+/**
+ * The destination of `serve`'s lines: they are gathered in memory and handed to pino's asynchronous writer
+ * (sonic-boom, on stdout) in chunks of 16 KB, or every 250 ms when fewer come. sonic-boom alone buffered too,
+ * but measured the UTF-8 length of its whole pending buffer at every line it was given: with the front door's
+ * request line that was most of a cached GET's logging cost (docs/performance_tuning.md). sonic-boom still does
+ * the writing (partial writes, EAGAIN, a closed pipe); at exit, after it has flushed, the last lines are written
+ * synchronously, so a process that exits or crashes loses none of what it logged.
+ */
+export function batchedStdout(fd = 1): DestinationStream & { flush(done?: (error?: Error) => void): void } {
+  const writer = pino.destination({ dest: fd, sync: false });
+  let lines: string[] = [];
+  let chars = 0;
+  const take = () => {
+    const chunk = lines.join('');
+    lines = [];
+    chars = 0;
+    return chunk;
+  };
+  // pino.flush(done) comes here: the lines go to the writer, which calls done once it has written them.
+  const flush = (done?: (error?: Error) => void) => {
+    if (chars > 0) writer.write(take());
+    if (done) writer.flush(done);
+  };
+  setInterval(() => flush(), 250).unref();
+  // Registered after the writer's own exit hook (pino's on-exit-leak-free), so it runs after that hook has
+  // written what the writer held: the lines stay in order.
+  process.on('exit', () => {
+    if (chars === 0) return;
+    const chunk = Buffer.from(take());
+    for (let written = 0, tries = 0; written < chunk.length && tries < 1_000; tries += 1) {
+      try {
+        written += writeSync(fd, chunk, written);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      }
+    }
+  });
+  return {
+    write(line: string) {
+      lines.push(line);
+      chars += line.length;
+      if (chars >= BATCH_CHARS) flush();
+    },
+    flush,
+  };
 }
