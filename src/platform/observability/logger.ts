@@ -75,37 +75,41 @@ export function createLogger(
   return pino(options, batchedStdout());
 }
 
-/** Lines are handed to the writer in chunks of about this many characters. */
-const BATCH_CHARS = 16_384;
+/**
+ * The largest chunk handed to the writer, and the largest write it makes: PIPE_BUF, the size up to which a
+ * write to a pipe is atomic. The processes of `serve --instances N` share one stdout, so on a pipe a longer
+ * write could be interleaved with another process's lines.
+ */
+const CHUNK_BYTES = 4096;
 
 /**
  * The destination of `serve`'s lines: they are gathered in memory and handed to pino's asynchronous writer
- * (sonic-boom, on stdout) in chunks of 16 KB, or every 250 ms when fewer come. sonic-boom alone buffered too,
- * but measured the UTF-8 length of its whole pending buffer at every line it was given: with the front door's
- * request line that was most of a cached GET's logging cost (docs/performance_tuning.md). sonic-boom still does
- * the writing (partial writes, EAGAIN, a closed pipe); at exit, after it has flushed, the last lines are written
- * synchronously, so a process that exits or crashes loses none of what it logged.
+ * (sonic-boom, on stdout) in chunks of up to 4 KB, or every 250 ms when fewer come. sonic-boom alone buffered
+ * too, but measured the UTF-8 length of its whole pending buffer at every line it was given: with the front
+ * door's request line that was most of a cached GET's logging cost (docs/performance_tuning.md). sonic-boom
+ * still does the writing (partial writes, EAGAIN, a closed pipe); at exit, after it has flushed, the last lines
+ * are written synchronously, so a process that exits or crashes loses none of what it logged.
  */
 export function batchedStdout(fd = 1): DestinationStream & { flush(done?: (error?: Error) => void): void } {
-  const writer = pino.destination({ dest: fd, sync: false });
+  const writer = pino.destination({ dest: fd, sync: false, maxWrite: CHUNK_BYTES });
   let lines: string[] = [];
-  let chars = 0;
+  let bytes = 0;
   const take = () => {
     const chunk = lines.join('');
     lines = [];
-    chars = 0;
+    bytes = 0;
     return chunk;
   };
-  // pino.flush(done) comes here: the lines go to the writer, which calls done once it has written them.
+  // pino.flush(done) comes here: the lines go to the writer, then the writer is flushed with done.
   const flush = (done?: (error?: Error) => void) => {
-    if (chars > 0) writer.write(take());
+    if (bytes > 0) writer.write(take());
     if (done) writer.flush(done);
   };
   setInterval(() => flush(), 250).unref();
   // Registered after the writer's own exit hook (pino's on-exit-leak-free), so it runs after that hook has
   // written what the writer held: the lines stay in order.
   process.on('exit', () => {
-    if (chars === 0) return;
+    if (bytes === 0) return;
     const chunk = Buffer.from(take());
     for (let written = 0, tries = 0; written < chunk.length && tries < 1_000; tries += 1) {
       try {
@@ -117,9 +121,10 @@ export function batchedStdout(fd = 1): DestinationStream & { flush(done?: (error
   });
   return {
     write(line: string) {
+      const size = Buffer.byteLength(line);
+      if (bytes + size > CHUNK_BYTES) flush();
       lines.push(line);
-      chars += line.length;
-      if (chars >= BATCH_CHARS) flush();
+      bytes += size;
     },
     flush,
   };
