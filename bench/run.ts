@@ -69,6 +69,38 @@ function summary(run: autocannon.Result) {
   };
 }
 
+const pairedRounds = Number(process.env.BENCH_PAIRED_ROUNDS ?? 6);
+const pairedSliceSeconds = Number(process.env.BENCH_PAIRED_SLICE ?? 2);
+
+interface PairedCount {
+  requests: number;
+  /** Socket errors, timeouts and non-2xx answers. */
+  faults: number;
+}
+
+/**
+ * The ratios to the ceiling again, from alternating slices: this machine's speed drifts by tens of percent over
+ * a minute, so a ratio of two scenarios measured one after the other also measures the drift. Each of
+ * BENCH_PAIRED_ROUNDS rounds loads every target for BENCH_PAIRED_SLICE seconds in turn, the order reversed every
+ * other round so that a steady drift favours none; the ratio is of the requests each answered in the same
+ * rounds.
+ */
+async function pairedSlices(targets: { name: string; url: string }[]): Promise<Map<string, PairedCount>> {
+  process.stderr.write(
+    `paired slices: ${pairedRounds} rounds of ${pairedSliceSeconds} s for each of ${targets.map((t) => t.name).join(', ')}...\n`,
+  );
+  const counts = new Map(targets.map((target) => [target.name, { requests: 0, faults: 0 }]));
+  for (let round = 0; round < pairedRounds; round += 1) {
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      const run = await autocannon({ connections, url: target.url, duration: pairedSliceSeconds });
+      const count = counts.get(target.name) as PairedCount;
+      count.requests += run.requests.total;
+      count.faults += run.errors + run.timeouts + run.non2xx;
+    }
+  }
+  return counts;
+}
+
 /**
  * A warm-up, then the measured run. With `tally` (the mix), the answers are counted by action, and only those
  * outside the designed ones are undesigned; otherwise every non-2xx is.
@@ -129,12 +161,13 @@ async function main() {
   ).items;
   const categoryIds = categories.map((category) => category.id);
 
+  // Kept running until the paired slices below, then stopped (idle, it costs nothing meanwhile).
+  let ceilingUrl: string | undefined;
   if (wanted('ceiling')) {
     const ceiling = await startCeiling(bodyFile, detail.headers.get('etag') ?? '""');
-    await measure('ceiling', '1 ceiling (bare node:http)', { url: `${ceiling.url}${hot}` }, [
-      ceiling.child.pid,
-    ]);
-    await stopProcess(ceiling.child);
+    cleanups.push(() => stopProcess(ceiling.child));
+    ceilingUrl = `${ceiling.url}${hot}`;
+    await measure('ceiling', '1 ceiling (bare node:http)', { url: ceilingUrl }, [ceiling.child.pid]);
   }
   if (wanted('cached-detail')) {
     const peak = await measure(
@@ -182,6 +215,14 @@ async function main() {
   }
   if (wanted('cached-list')) {
     await measure('cached-list', '3 cached list page', { url: `${api.url}/api/products/?limit=20` }, apiPid);
+  }
+  let paired: Map<string, PairedCount> | undefined;
+  if (ceilingUrl && only === undefined) {
+    paired = await pairedSlices([
+      { name: 'ceiling', url: ceilingUrl },
+      { name: 'cached-detail', url: `${api.url}${hot}` },
+      { name: 'cached-list', url: `${api.url}/api/products/?limit=20` },
+    ]);
   }
   if (wanted('uncached-detail')) {
     const span = data.ids.max - data.ids.min + 1;
@@ -282,11 +323,17 @@ async function main() {
   const by = (name: string) => results.find((r) => r.name === name);
   const ratio = (a?: ScenarioResult, b?: ScenarioResult) =>
     a && b ? `${Math.round((100 * a.rps) / b.rps)}%` : 'not measured';
+  const pairedRatio = (name: string) => {
+    const a = paired?.get(name);
+    const b = paired?.get('ceiling');
+    return a && b ? `; in paired slices ${Math.round((100 * a.requests) / b.requests)}%` : '';
+  };
+  const pairedFaults = [...(paired?.values() ?? [])].reduce((sum, count) => sum + count.faults, 0);
   const checks = [
-    `cached detail / ceiling: ${ratio(by('cached-detail'), by('ceiling'))} (target >= 70%)`,
-    `cached list / ceiling:   ${ratio(by('cached-list'), by('ceiling'))} (target >= 60%)`,
+    `cached detail / ceiling: ${ratio(by('cached-detail'), by('ceiling'))}${pairedRatio('cached-detail')} (target >= 70%)`,
+    `cached list / ceiling:   ${ratio(by('cached-list'), by('ceiling'))}${pairedRatio('cached-list')} (target >= 60%)`,
     `p99 of cached detail at 80% of its peak: ${by('cached-detail-80')?.p99 ?? '-'} ms (target < 5 ms)`,
-    `errors (socket errors and timeouts): ${results.reduce((sum, r) => sum + r.errors, 0)} (target 0)`,
+    `errors (socket errors and timeouts): ${results.reduce((sum, r) => sum + r.errors, 0)} (target 0)${paired ? `; in the paired slices, errors and non-2xx: ${pairedFaults}` : ''}`,
     `undesigned answers (non-2xx other than the designed ones): ${results.reduce((sum, r) => sum + r.undesigned, 0)} (target 0)`,
     `peak API RSS: ${Math.max(0, ...results.filter((r) => r.name !== 'ceiling').map((r) => r.peakRssMb))} MB`,
     `API RSS after the run: ${rssSettled} MB with ${products.toLocaleString('en')} products, 6 s after the last request (target < 250 MB); ${rssRightAfter} MB at the last request`,
@@ -307,6 +354,7 @@ async function main() {
     ...(wanted('soak') ? { soakSeconds, soakWarmup, soakSample } : {}),
     loadAverage: { start: loadAtStart, end: loadavg() },
     logLevel: env.LOG_LEVEL,
+    ...(paired ? { paired: Object.fromEntries(paired), pairedRounds, pairedSliceSeconds } : {}),
     checks,
   });
   process.stdout.write(`\nwrote ${base}.json and ${base}.svg\n`);
