@@ -61,12 +61,13 @@ export interface FrontDoorOptions {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const MAPPED_IPV4 = '::ffff:';
 
 /**
  * Writes the request line as pino writes it (its level number, epoch time, the logger's bindings, then the
  * fields and msg) straight to the logger's destination. The fields are five known scalars, so the line is
- * built by concatenation rather than by pino's serializer of arbitrary objects, which with redaction was
- * about a tenth of a cached GET's CPU. Nothing on this line can hold a secret.
+ * built by concatenation rather than by pino's serializer of arbitrary objects: pino's logging call, its
+ * writes included, was about a tenth of a cached GET's CPU (docs/performance_tuning.md, item 13). Nothing on this line can hold a secret.
  */
 function requestLine(logger: Logger) {
   const internals = logger as unknown as Record<symbol, unknown>;
@@ -81,7 +82,6 @@ function requestLine(logger: Logger) {
     );
   };
 }
-const MAPPED_IPV4 = '::ffff:';
 
 export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const { cache, limits, logger } = options;
