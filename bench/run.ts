@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -153,7 +154,9 @@ async function main() {
   const apiPid = [api.child.pid];
 
   const hot = `/api/products/${data.ids.hot}/`;
-  const detail = await fetch(`${api.url}${hot}`);
+  const detailUrl = `${api.url}${hot}`;
+  const listUrl = `${api.url}/api/products/?limit=20`;
+  const detail = await fetch(detailUrl);
   const bodyFile = path.join(mkdtempSync(path.join(tmpdir(), 'bazaar-bench-')), 'detail.json');
   writeFileSync(bodyFile, Buffer.from(await detail.arrayBuffer()));
   const categories = (
@@ -161,26 +164,21 @@ async function main() {
   ).items;
   const categoryIds = categories.map((category) => category.id);
 
-  // Kept running until the paired slices below, then stopped (idle, it costs nothing meanwhile).
-  let ceilingUrl: string | undefined;
+  // Kept running (idle, it costs nothing meanwhile) until the paired slices below.
+  let ceiling: { child: ChildProcess; url: string } | undefined;
   if (wanted('ceiling')) {
-    const ceiling = await startCeiling(bodyFile, detail.headers.get('etag') ?? '""');
-    cleanups.push(() => stopProcess(ceiling.child));
-    ceilingUrl = `${ceiling.url}${hot}`;
-    await measure('ceiling', '1 ceiling (bare node:http)', { url: ceilingUrl }, [ceiling.child.pid]);
+    const started = await startCeiling(bodyFile, detail.headers.get('etag') ?? '""');
+    cleanups.push(() => stopProcess(started.child));
+    ceiling = { child: started.child, url: `${started.url}${hot}` };
+    await measure('ceiling', '1 ceiling (bare node:http)', { url: ceiling.url }, [started.child.pid]);
   }
   if (wanted('cached-detail')) {
-    const peak = await measure(
-      'cached-detail',
-      '2 cached product detail',
-      { url: `${api.url}${hot}` },
-      apiPid,
-    );
+    const peak = await measure('cached-detail', '2 cached product detail', { url: detailUrl }, apiPid);
     const rate = Math.round(peak.rps * 0.8);
     const steady = await measure(
       'cached-detail-80',
       `2b cached detail at ${rate} req/s`,
-      { url: `${api.url}${hot}`, overallRate: rate },
+      { url: detailUrl, overallRate: rate },
       apiPid,
       '80% of its peak rate',
     );
@@ -193,7 +191,7 @@ async function main() {
     await measure(
       'hot-path-auth',
       '2c detail, signed in (uncached)',
-      { url: `${api.url}${hot}`, headers: { authorization: `Bearer ${token}` } },
+      { url: detailUrl, headers: { authorization: `Bearer ${token}` } },
       apiPid,
       'token verified; read from PostgreSQL: signed-in reads skip the cache',
     );
@@ -214,16 +212,17 @@ async function main() {
     await stopProcess(limited.child);
   }
   if (wanted('cached-list')) {
-    await measure('cached-list', '3 cached list page', { url: `${api.url}/api/products/?limit=20` }, apiPid);
+    await measure('cached-list', '3 cached list page', { url: listUrl }, apiPid);
   }
   let paired: Map<string, PairedCount> | undefined;
-  if (ceilingUrl && only === undefined) {
+  if (ceiling && only === undefined) {
     paired = await pairedSlices([
-      { name: 'ceiling', url: ceilingUrl },
-      { name: 'cached-detail', url: `${api.url}${hot}` },
-      { name: 'cached-list', url: `${api.url}/api/products/?limit=20` },
+      { name: 'ceiling', url: ceiling.url },
+      { name: 'cached-detail', url: detailUrl },
+      { name: 'cached-list', url: listUrl },
     ]);
   }
+  await stopProcess(ceiling?.child);
   if (wanted('uncached-detail')) {
     const span = data.ids.max - data.ids.min + 1;
     await measure(
