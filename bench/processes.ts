@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,15 +92,31 @@ export async function startApi(env: Record<string, string>): Promise<{ child: Ch
   return { child, url };
 }
 
-export async function startCeiling(bodyFile: string, etag: string) {
+/** Written by Node itself (Date, Connection, Keep-Alive) or by the transport: not replayed by the ceiling. */
+const NODE_WRITES = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/**
+ * The ceiling (bench/ceiling.mjs), answering the bytes of `answer`: its body and its headers, the API's own
+ * keep-alive timeout included. Its request id is the one `answer` carried: the same length as any other.
+ */
+export async function startCeiling(answer: Response) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-ceiling-'));
+  const bodyFile = path.join(dir, 'body');
+  const headersFile = path.join(dir, 'headers.json');
+  writeFileSync(bodyFile, Buffer.from(await answer.arrayBuffer()));
+  const headers: string[] = [];
+  answer.headers.forEach((value, name) => {
+    if (!NODE_WRITES.has(name)) headers.push(name, value);
+  });
+  writeFileSync(headersFile, JSON.stringify(headers));
+  const keepAlive = /timeout=(\d+)/.exec(answer.headers.get('keep-alive') ?? '')?.[1] ?? '5';
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'bench/ceiling.mjs'), String(port), bodyFile, etag],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    [path.join(ROOT, 'bench/ceiling.mjs'), String(port), bodyFile, headersFile, keepAlive],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
+  child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(url);
   return { child, url };

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon, { type Options } from 'autocannon';
@@ -156,9 +156,13 @@ async function main() {
   const hot = `/api/products/${data.ids.hot}/`;
   const detailUrl = `${api.url}${hot}`;
   const listUrl = `${api.url}/api/products/?limit=20`;
-  const detail = await fetch(detailUrl);
-  const bodyFile = path.join(mkdtempSync(path.join(tmpdir(), 'bazaar-bench-')), 'detail.json');
-  writeFileSync(bodyFile, Buffer.from(await detail.arrayBuffer()));
+  // The third read of the URL is the cached answer every measured request gets (the first fills the cache, the
+  // second is answered from it by the route, which hands the URL to the front door): the ceiling's bytes.
+  let detail = await fetch(detailUrl);
+  for (let read = 1; read < 3; read += 1) {
+    await detail.arrayBuffer();
+    detail = await fetch(detailUrl);
+  }
   const categories = (
     (await (await fetch(`${api.url}/api/categories/`)).json()) as { items: { id: number }[] }
   ).items;
@@ -167,7 +171,7 @@ async function main() {
   // Kept running (idle, it costs nothing meanwhile) until the paired slices below.
   let ceiling: { child: ChildProcess; url: string } | undefined;
   if (wanted('ceiling')) {
-    const started = await startCeiling(bodyFile, detail.headers.get('etag') ?? '""');
+    const started = await startCeiling(detail);
     cleanups.push(() => stopProcess(started.child));
     ceiling = { child: started.child, url: `${started.url}${hot}` };
     await measure('ceiling', '1 ceiling (bare node:http)', { url: ceiling.url }, [started.child.pid]);
