@@ -30,14 +30,9 @@ export const metricsPlugin = fp(
       done();
     });
     app.addHook('onResponse', (request, reply, done) => {
-      httpRequestDuration.observe(
-        {
-          method: request.method,
-          route: request.routeOptions.url ?? 'unmatched',
-          status: reply.statusCode,
-        },
-        reply.elapsedTime / 1000,
-      );
+      httpRequestDuration
+        .series(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+        .observe(reply.elapsedTime / 1000);
       done();
     });
 
