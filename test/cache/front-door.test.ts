@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { Writable } from 'node:stream';
 import { after, before, it } from 'node:test';
 import { createCatalogService } from '../../src/modules/catalog/service.js';
@@ -94,6 +95,45 @@ forEachEngine('front door for cached reads', (ctx) => {
       assert.equal((await get('/api/products/987654321/')).status, 404);
     }
     assert.equal(answered(), before);
+  });
+
+  it('reads header names in any case, and leaves a header it reads sent twice to Fastify', async () => {
+    const id = await insertProduct(ctx.db, { name: 'Trowel', categoryId });
+    const etag = String((await get(`/api/products/${id}/`)).headers.get('etag'));
+    await get(`/api/products/${id}/`);
+    const before = answered();
+    /** A GET with the raw header list given, names spelt as given (fetch would lower-case them). */
+    const raw = (headers: string[]) =>
+      new Promise<{ status: number; requestId: unknown }>((resolve, reject) => {
+        const url = new URL(`${base}/api/products/${id}/`);
+        const request = http.get(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            headers: ['Host', url.host, ...headers],
+            agent: false,
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () =>
+              resolve({ status: response.statusCode ?? 0, requestId: response.headers['x-request-id'] }),
+            );
+          },
+        );
+        request.on('error', reject);
+      });
+    assert.deepEqual(await raw(['If-None-Match', etag, 'X-Request-ID', 'Trace-7']), {
+      status: 304,
+      requestId: 'Trace-7',
+    });
+    assert.equal(answered(), before + 1);
+    assert.equal((await raw(['AUTHORIZATION', 'Bearer forged'])).status, 401);
+    const twice = await raw(['X-Request-Id', 'one', 'x-request-id', 'two']);
+    assert.equal(twice.status, 200);
+    assert.match(String(twice.requestId), /^[0-9a-f-]{36}$/, 'Fastify finds no usable id in "one, two"');
+    assert.equal((await raw(['If-None-Match', etag, 'if-none-match', '"other"'])).status, 304);
+    assert.equal(answered(), before + 1, 'only the first of these was answered at the front door');
   });
 
   it('counts its answers in the global rate limit, and Fastify refuses the request over it', async () => {
