@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { createLogger, redactSecrets } from '../../src/platform/observability/logger.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
@@ -249,5 +252,64 @@ describe("serve's batched log destination", () => {
   it('writes the few lines of a quiet process within its 250 ms flush', async () => {
     const { stdout } = await logInChild(3, 'idle');
     assert.deepEqual(numbers(stdout), upTo(3));
+  });
+
+  it('keeps every line whole when the workers of a cluster share one stdout, and a lone process writes 64 KB', async (t) => {
+    // Two workers log 20,000 lines each, as fast as they can, into the one pipe they inherit; a worker's chunks
+    // are at most PIPE_BUF, so no line of one lands inside a line of the other.
+    const perWorker = 20_000;
+    // A file, not -e: cluster.fork() runs the primary's script again.
+    const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-log-cluster-'));
+    const file = path.join(dir, 'cluster.mjs');
+    const logger = pathToFileURL(path.join(ROOT, 'src/platform/observability/logger.ts')).href;
+    writeFileSync(
+      file,
+      `
+      import cluster from 'node:cluster';
+      import { createLogger, logChunkBytes } from '${logger}';
+      if (cluster.isPrimary) {
+        createLogger('info', false).info({ chunk: logChunkBytes() }, 'primary');
+        for (let i = 0; i < 2; i += 1) cluster.fork();
+      } else {
+        const logger = createLogger('info', false);
+        logger.info({ chunk: logChunkBytes() }, 'worker');
+        const pad = 'x'.repeat(100);
+        for (let i = 0; i < ${perWorker}; i += 1) logger.info({ w: cluster.worker.id, i, pad }, 'line');
+        process.exit(0);
+      }
+    `,
+    );
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', file], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', () => resolve(text));
+    });
+    const lines = stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { msg: string; chunk?: number; w?: number; i?: number });
+    assert.deepEqual(
+      lines
+        .filter((line) => line.chunk !== undefined)
+        .map((line) => [line.msg, line.chunk])
+        .sort(),
+      [
+        ['primary', 65_536],
+        ['worker', 4_096],
+        ['worker', 4_096],
+      ],
+    );
+    for (const worker of [1, 2]) {
+      const mine = lines.filter((line) => line.w === worker).map((line) => line.i);
+      assert.deepEqual(mine, upTo(perWorker), `worker ${worker}: every line, whole and in order`);
+    }
   });
 });

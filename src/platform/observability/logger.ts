@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../../config.js';
@@ -76,22 +77,29 @@ export function createLogger(
 }
 
 /**
- * The largest chunk handed to the writer, and the largest write it makes: PIPE_BUF, the size up to which a
- * write to a pipe is atomic. The processes of `serve --instances N` share one stdout, so on a pipe a longer
- * write could be interleaved with another process's lines.
+ * The largest chunk handed to the writer, and the largest write it makes. The processes of `serve --instances N`
+ * share one stdout: theirs is PIPE_BUF (4 KB), the size up to which a write to a pipe is atomic, so that no
+ * other process's lines land inside one of theirs. A process alone on its stdout writes up to 64 KB at a time:
+ * each write is a round trip through libuv's thread pool, about 2 µs of a cached GET's CPU at 4 KB
+ * (docs/performance_tuning.md, item 15).
  */
-const CHUNK_BYTES = 4096;
+export function logChunkBytes(sharedStdout = cluster.isWorker): number {
+  return sharedStdout ? 4096 : 65536;
+}
 
 /**
  * The destination of `serve`'s lines: they are gathered in memory and handed to pino's asynchronous writer
- * (sonic-boom, on stdout) in chunks of up to 4 KB, or every 250 ms when fewer come. sonic-boom alone buffered
+ * (sonic-boom, on stdout) in chunks of up to logChunkBytes(), or every 250 ms when fewer come. sonic-boom alone buffered
  * too, but measured the UTF-8 length of its whole pending buffer at every line it was given: with the front
  * door's request line that was most of a cached GET's logging cost (docs/performance_tuning.md). sonic-boom
  * still does the writing (partial writes, EAGAIN, a closed pipe); at exit, after it has flushed, the last lines
  * are written synchronously, so a process that exits or crashes loses none of what it logged.
  */
-export function batchedStdout(fd = 1): DestinationStream & { flush(done?: (error?: Error) => void): void } {
-  const writer = pino.destination({ dest: fd, sync: false, maxWrite: CHUNK_BYTES });
+export function batchedStdout(
+  fd = 1,
+  chunkBytes = logChunkBytes(),
+): DestinationStream & { flush(done?: (error?: Error) => void): void } {
+  const writer = pino.destination({ dest: fd, sync: false, maxWrite: chunkBytes });
   let lines: string[] = [];
   let bytes = 0;
   const take = () => {
@@ -122,7 +130,7 @@ export function batchedStdout(fd = 1): DestinationStream & { flush(done?: (error
   return {
     write(line: string) {
       const size = Buffer.byteLength(line);
-      if (bytes + size > CHUNK_BYTES) flush();
+      if (bytes + size > chunkBytes) flush();
       lines.push(line);
       bytes += size;
     },
