@@ -109,6 +109,23 @@ describe('catalog cache over Redis', { skip: sharedRedis ? false : 'TEST_REDIS_U
       );
       assert.ok(detailLag <= 600 && listLag <= 600, `lags ${detailLag} ms and ${listLag} ms`);
     });
+
+    it('keeps a read URL at the front door while its generation copies are read again ahead of their end', async () => {
+      const id = await insertProduct(ctx.db, { name: 'Hoe', categoryId });
+      const url = `/api/products/${id}/`;
+      await http(a, url);
+      await http(a, url);
+      // 1.5 s of reads, one every 20 ms: the copies, 500 ms each, would expire three times, and each time a read
+      // would go to the router and wait for Redis. Read again from 400 ms, they never expire under use.
+      const answeredBefore = a.app.frontDoor.stats.answered;
+      let reads = 0;
+      for (const started = Date.now(); Date.now() - started < 1_500; reads += 1) {
+        await http(a, url);
+        await sleep(20);
+      }
+      const routed = reads - (a.app.frontDoor.stats.answered - answeredBefore);
+      assert.ok(routed <= 1, `${routed} of ${reads} reads went to the router`);
+    });
   });
 
   forEachEngine('Redis outage', (ctx) => {

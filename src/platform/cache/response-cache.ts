@@ -12,6 +12,10 @@ import { createRedisClient } from './redis-client.js';
  * unreachable on every instance at once, and a slow reader that stores an old answer stores it under a key
  * nobody asks for any more. With Redis, generations live in Redis and each instance keeps a copy for at most
  * GENERATION_TTL_MS (measured from before the read was sent): that is the bound on serving an old version.
+ * A copy still in use is read again from Redis once it is REFRESH_AHEAD_MS old, while it keeps serving: the
+ * reads of a hot URL never wait for Redis, nor go in a burst to the router, every time its copies expire
+ * (each did every 500 ms: a p99 cost). A refresh that has not come back by the copy's end changes nothing: the
+ * copy expires and the next read waits for Redis as before.
  *
  * Outage: while Redis is unreachable every request goes to the loader (the database), still single-flight.
  * An invalidation that could not reach Redis is remembered; when Redis is back, this instance bumps the
@@ -19,6 +23,7 @@ import { createRedisClient } from './redis-client.js';
  */
 
 export const GENERATION_TTL_MS = 500;
+export const REFRESH_AHEAD_MS = 400;
 const DEFAULT_L1_BYTES = 32 * 1024 * 1024;
 const EPOCH = 'epoch';
 
@@ -133,7 +138,12 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   let localEpoch = 0;
   // With Redis a copy lives GENERATION_TTL_MS, so 20,000 covers 40,000 distinct reads a second; lru-cache keeps
   // an expired copy until it is evicted, and with 200,000 the copies of a million-product crawl held ~25 MB.
-  const generations = new LRUCache<string, number>({
+  /** A generation's value, and when a read that uses it should have Redis read it again (never, without Redis). */
+  interface Generation {
+    value: number;
+    refreshAt: number;
+  }
+  const generations = new LRUCache<string, Generation>({
     max: redis ? 20_000 : 200_000,
     ttl: redis ? GENERATION_TTL_MS : 0,
     dispose: (_value, _key, reason) => {
@@ -173,7 +183,42 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const generationFetches = new Map<string, Promise<void>>();
 
   const localGenerations = (deps: readonly string[]) =>
-    `${localEpoch}.${deps.map((dep) => generations.get(dep) ?? 0).join('.')}`;
+    `${localEpoch}.${deps.map((dep) => generations.get(dep)?.value ?? 0).join('.')}`;
+
+  /**
+   * A copy read from Redis by a request sent at `sentAt`: it lives GENERATION_TTL_MS from then. A generation
+   * only grows while Redis is up (INCR; the copies are dropped when it comes back), so a lower value is a read
+   * that crossed this process's own bump on the way: the copy of the bump stays.
+   */
+  function setCopy(name: string, value: number, sentAt: number): void {
+    const current = generations.get(name);
+    if (current !== undefined && current.value > value) return;
+    const age = performance.now() - sentAt;
+    generations.set(
+      name,
+      { value, refreshAt: sentAt + REFRESH_AHEAD_MS },
+      { ttl: Math.max(1, GENERATION_TTL_MS - age) },
+    );
+  }
+
+  /** Reads these generations from Redis into copies; one read at a time for the same names. */
+  function fetchGenerations(names: string[]): Promise<void> {
+    const flightKey = names.join(',');
+    let fetch = generationFetches.get(flightKey);
+    if (!fetch) {
+      const sentAt = performance.now();
+      fetch = (redis as Redis)
+        .mget(names.map((name) => GENERATION_PREFIX + name))
+        .then((raw) => {
+          names.forEach((name, index) => {
+            setCopy(name, Number(raw[index] ?? 0), sentAt);
+          });
+        })
+        .finally(() => generationFetches.delete(flightKey));
+      generationFetches.set(flightKey, fetch);
+    }
+    return fetch;
+  }
 
   /**
    * The versions part of an entry's key from what this process knows now: always without Redis; with Redis
@@ -181,13 +226,29 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
    */
   function knownGenerations(deps: readonly string[]): string | undefined {
     if (!redis) return localGenerations(deps);
-    let versions = generations.get(EPOCH)?.toString();
+    const epoch = generations.get(EPOCH);
+    if (epoch === undefined) return undefined;
+    const now = performance.now();
+    let due: string[] | undefined;
+    if (now >= epoch.refreshAt) due = [EPOCH];
+    let versions = String(epoch.value);
     for (const dep of deps) {
-      const value = generations.get(dep);
-      if (versions === undefined || value === undefined) return undefined;
-      versions += `.${value}`;
+      const copy = generations.get(dep);
+      if (copy === undefined) return undefined;
+      if (now >= copy.refreshAt) (due ??= []).push(dep);
+      versions += `.${copy.value}`;
     }
+    if (due !== undefined) refreshAhead(due);
     return versions;
+  }
+
+  /** Has Redis read these copies again while they keep serving; a failure leaves them to expire. */
+  function refreshAhead(names: string[]): void {
+    for (const name of names) {
+      const copy = generations.get(name);
+      if (copy) copy.refreshAt = Number.POSITIVE_INFINITY;
+    }
+    if (up) fetchGenerations(names).catch(() => {});
   }
 
   async function currentGenerations(deps: readonly string[]): Promise<string> {
@@ -195,25 +256,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     const known = knownGenerations(deps);
     if (known !== undefined) return known;
     const names = [EPOCH, ...deps];
-    const missing = names.filter((name) => generations.get(name) === undefined);
-    const flightKey = missing.join(',');
-    let fetch = generationFetches.get(flightKey);
-    if (!fetch) {
-      const sentAt = performance.now();
-      fetch = redis
-        .mget(missing.map((name) => GENERATION_PREFIX + name))
-        .then((raw) => {
-          // The copy expires GENERATION_TTL_MS after the read was sent, not after the answer came.
-          const ttl = Math.max(1, GENERATION_TTL_MS - (performance.now() - sentAt));
-          missing.forEach((name, index) => {
-            generations.set(name, Number(raw[index] ?? 0), { ttl });
-          });
-        })
-        .finally(() => generationFetches.delete(flightKey));
-      generationFetches.set(flightKey, fetch);
-    }
-    await fetch;
-    return names.map((name) => generations.get(name) ?? 0).join('.');
+    await fetchGenerations(names.filter((name) => generations.get(name) === undefined));
+    return names.map((name) => generations.get(name)?.value ?? 0).join('.');
   }
 
   async function fill(versionedKey: string, lookup: CacheLookup): Promise<CachedResponse> {
@@ -273,18 +317,17 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
     async invalidate(deps) {
       if (!redis) {
-        for (const dep of deps) generations.set(dep, ++clock);
+        for (const dep of deps) generations.set(dep, { value: ++clock, refreshAt: Number.POSITIVE_INFINITY });
         return;
       }
       try {
         if (!up) throw new Error('Redis is unreachable');
         const sentAt = performance.now();
         const results = await redis.pipeline(deps.map((dep) => ['incr', GENERATION_PREFIX + dep])).exec();
-        const ttl = Math.max(1, GENERATION_TTL_MS - (performance.now() - sentAt));
         deps.forEach((dep, index) => {
           const [error, value] = results?.[index] ?? [new Error('no reply'), null];
           if (error) throw error;
-          generations.set(dep, Number(value), { ttl });
+          setCopy(dep, Number(value), sentAt);
         });
       } catch {
         stats.missedInvalidations += 1;
