@@ -70,11 +70,13 @@ function summary(run: autocannon.Result) {
   };
 }
 
-const pairedRounds = Number(process.env.BENCH_PAIRED_ROUNDS ?? 6);
-const pairedSliceSeconds = Number(process.env.BENCH_PAIRED_SLICE ?? 2);
+const pairedRounds = Number(process.env.BENCH_PAIRED_ROUNDS ?? 9);
+const pairedSliceSeconds = Number(process.env.BENCH_PAIRED_SLICE ?? 1.5);
 
 interface PairedCount {
   requests: number;
+  /** Requests answered in each round's slice. */
+  perRound: number[];
   /** Socket errors, timeouts and non-2xx answers. */
   faults: number;
 }
@@ -82,20 +84,28 @@ interface PairedCount {
 /**
  * The ratios to the ceiling again, from alternating slices: this machine's speed drifts by tens of percent over
  * a minute, so a ratio of two scenarios measured one after the other also measures the drift. Each of
- * BENCH_PAIRED_ROUNDS rounds loads every target for BENCH_PAIRED_SLICE seconds in turn, the order reversed every
- * other round so that a steady drift favours none; the ratio is of the requests each answered in the same
- * rounds.
+ * BENCH_PAIRED_ROUNDS rounds loads every target for BENCH_PAIRED_SLICE seconds in turn, the order rotated by one
+ * every round so that each target takes each place equally often and a steady drift favours none; the ratio is
+ * of the requests each answered in the same rounds.
+ *
+ * Rotated, not reversed, and slices shorter than 2 s: the API collects its heap once it has had no request for
+ * one of idle-gc.ts's 2-s checks, and a reversed order put two ceiling slices back to back: the API's full
+ * collection then ran during the ceiling's slice, on the same two cores, and lowered the ceiling.
  */
 async function pairedSlices(targets: { name: string; url: string }[]): Promise<Map<string, PairedCount>> {
   process.stderr.write(
     `paired slices: ${pairedRounds} rounds of ${pairedSliceSeconds} s for each of ${targets.map((t) => t.name).join(', ')}...\n`,
   );
-  const counts = new Map(targets.map((target) => [target.name, { requests: 0, faults: 0 }]));
+  const counts = new Map<string, PairedCount>(
+    targets.map((target) => [target.name, { requests: 0, perRound: [], faults: 0 }]),
+  );
   for (let round = 0; round < pairedRounds; round += 1) {
-    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+    const shift = round % targets.length;
+    for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
       const run = await autocannon({ connections, url: target.url, duration: pairedSliceSeconds });
       const count = counts.get(target.name) as PairedCount;
       count.requests += run.requests.total;
+      count.perRound.push(run.requests.total);
       count.faults += run.errors + run.timeouts + run.non2xx;
     }
   }
@@ -329,7 +339,10 @@ async function main() {
   const pairedRatio = (name: string) => {
     const a = paired?.get(name);
     const b = paired?.get('ceiling');
-    return a && b ? `; in paired slices ${Math.round((100 * a.requests) / b.requests)}%` : '';
+    if (!a || !b) return '';
+    const rounds = a.perRound.map((requests, round) => (100 * requests) / (b.perRound[round] as number));
+    const median = [...rounds].sort((x, y) => x - y)[Math.floor(rounds.length / 2)] as number;
+    return `; in paired slices ${Math.round((100 * a.requests) / b.requests)}% (median round ${Math.round(median)}%; rounds ${rounds.map((r) => Math.round(r)).join(' ')})`;
   };
   const pairedFaults = [...(paired?.values() ?? [])].reduce((sum, count) => sum + count.faults, 0);
   const checks = [
