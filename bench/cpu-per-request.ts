@@ -9,8 +9,10 @@
  * Each argument is a compiled `dist/` directory (a copy of an older build sits beside package.json, e.g. in
  * .scratch/old/, with package.json, web and migrations linked); one process is started per argument, each with
  * a Redis database of its own (BENCH_REDIS_URL, default redis://127.0.0.1:6379, databases 5 and up). The
- * database must hold products (`bazaar bench` builds one). BENCH_ROUNDS (6) rounds of BENCH_SLICE (2) seconds
- * per target, order reversed every other round; BENCH_RATE (0: as fast as it goes) fixes the rate instead.
+ * database must hold products (`bazaar bench` builds one). BENCH_ROUNDS (9) rounds of BENCH_SLICE (1.5) seconds
+ * per target, the order rotated by one place every round: no process is left idle for idle-gc.ts's 2 s, whose
+ * full collection would run beside the process being measured. BENCH_RATE (0: as fast as it goes) fixes the
+ * rate instead.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -26,8 +28,8 @@ if (!databaseUrl || builds.length === 0) {
   process.exit(2);
 }
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
-const slice = Number(process.env.BENCH_SLICE ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+const slice = Number(process.env.BENCH_SLICE ?? 1.5);
 const rate = Number(process.env.BENCH_RATE ?? 0);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bazaar-cpu-'));
 
@@ -75,7 +77,8 @@ try {
   targets.unshift({ name: 'ceiling', child: ceiling.child, url: ceiling.url, microseconds: [], requests: 0 });
 
   for (let round = 0; round < rounds; round += 1) {
-    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+    const shift = round % targets.length;
+    for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
       const pid = target.child.pid as number;
       const before = procStat(pid)?.cpuSeconds ?? 0;
       const run = await autocannon({
