@@ -180,7 +180,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     });
   }
 
-  const generationFetches = new Map<string, Promise<void>>();
+  const generationFetches = new Map<string, Promise<number[]>>();
 
   const localGenerations = (deps: readonly string[]) =>
     `${localEpoch}.${deps.map((dep) => generations.get(dep)?.value ?? 0).join('.')}`;
@@ -201,8 +201,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     );
   }
 
-  /** Reads these generations from Redis into copies; one read at a time for the same names. */
-  function fetchGenerations(names: string[]): Promise<void> {
+  /**
+   * Reads these generations from Redis into copies, and resolves to the values read (in the names' order); one
+   * read at a time for the same names.
+   */
+  function fetchGenerations(names: string[]): Promise<number[]> {
     const flightKey = names.join(',');
     let fetch = generationFetches.get(flightKey);
     if (!fetch) {
@@ -210,9 +213,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       fetch = (redis as Redis)
         .mget(names.map((name) => GENERATION_PREFIX + name))
         .then((raw) => {
+          const values = names.map((_, index) => Number(raw[index] ?? 0));
           names.forEach((name, index) => {
-            setCopy(name, Number(raw[index] ?? 0), sentAt);
+            setCopy(name, values[index] as number, sentAt);
           });
+          return values;
         })
         .finally(() => generationFetches.delete(flightKey));
       generationFetches.set(flightKey, fetch);
@@ -248,16 +253,21 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const copy = generations.get(name);
       if (copy) copy.refreshAt = Number.POSITIVE_INFINITY;
     }
-    if (up) fetchGenerations(names).catch(() => {});
+    if (up) fetchGenerations(names).catch(() => undefined);
   }
 
   async function currentGenerations(deps: readonly string[]): Promise<string> {
     if (!redis) return localGenerations(deps);
     const known = knownGenerations(deps);
     if (known !== undefined) return known;
+    // Every name is read, not only the missing ones: a copy present now may lapse during the read, and the
+    // key must never fall back to a version of 0 (an entry stored under it could be ten minutes old). A copy
+    // higher than the value read is this process's own bump, made while the read was on its way.
     const names = [EPOCH, ...deps];
-    await fetchGenerations(names.filter((name) => generations.get(name) === undefined));
-    return names.map((name) => generations.get(name)?.value ?? 0).join('.');
+    const values = await fetchGenerations(names);
+    return names
+      .map((name, index) => Math.max(values[index] as number, generations.get(name)?.value ?? 0))
+      .join('.');
   }
 
   async function fill(versionedKey: string, lookup: CacheLookup): Promise<CachedResponse> {
