@@ -10,9 +10,9 @@
  * .scratch/old/, with package.json, web and migrations linked); one process is started per argument, each with
  * a Redis database of its own (BENCH_REDIS_URL, default redis://127.0.0.1:6379, databases 5 and up). The
  * database must hold products (`bazaar bench` builds one). BENCH_ROUNDS (9) rounds of BENCH_SLICE (1.5) seconds
- * per target, the order rotated by one place every round: no process is left idle for idle-gc.ts's 2 s, whose
- * full collection would run beside the process being measured. BENCH_RATE (0: as fast as it goes) fixes the
- * rate instead.
+ * per target, the order rotated by one place every round; BENCH_RATE (0: as fast as it goes) fixes the rate
+ * instead. Every build gets a /healthz read every 500 ms throughout: a build left without requests for 2 s runs
+ * its idle collection (idle-gc.ts), a full GC that would compete with the process being measured.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -32,6 +32,12 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 const slice = Number(process.env.BENCH_SLICE ?? 1.5);
 const rate = Number(process.env.BENCH_RATE ?? 0);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bazaar-cpu-'));
+/** BENCH_REDIS_URL with its database number replaced: each build caches apart. */
+const redisDatabase = (database: number) => {
+  const url = new URL(redisUrl);
+  url.pathname = `/${database}`;
+  return url.href;
+};
 
 interface Target {
   name: string;
@@ -48,7 +54,7 @@ async function startBuild(dist: string, index: number): Promise<Target> {
       ...process.env,
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
-      REDIS_URL: `${redisUrl}/${5 + index}`,
+      REDIS_URL: redisDatabase(5 + index),
       JWT_SECRET: 'cpu-per-request-'.repeat(4),
       RATE_LIMIT_FACTOR: '0',
       LOG_LEVEL: 'info',
@@ -70,12 +76,20 @@ try {
     items: { id: number }[];
   };
   const hot = `/api/products/${page.items[0]?.id}/`;
-  // The first read fills the cache, the second hands the URL to the front door, the third is the cached answer.
+  // The first read fills the cache and hands the URL to the front door, which answers the reads after it.
   for (const target of targets)
     for (let read = 0; read < 3; read += 1) await (await fetch(target.url + hot)).arrayBuffer();
   const ceiling = await startCeiling(await fetch(first.url + hot));
   targets.unshift({ name: 'ceiling', child: ceiling.child, url: ceiling.url, microseconds: [], requests: 0 });
 
+  const apis = targets.slice(1);
+  const keepAwake = setInterval(() => {
+    for (const api of apis)
+      fetch(`${api.url}/healthz`).then(
+        (response) => response.arrayBuffer(),
+        () => undefined,
+      );
+  }, 500).unref();
   for (let round = 0; round < rounds; round += 1) {
     const shift = round % targets.length;
     for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
@@ -94,6 +108,7 @@ try {
         process.stderr.write(`${target.name}: faults in round ${round}\n`);
     }
   }
+  clearInterval(keepAwake);
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const ceilingRequests = targets[0]?.requests ?? 1;

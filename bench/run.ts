@@ -166,8 +166,8 @@ async function main() {
   const hot = `/api/products/${data.ids.hot}/`;
   const detailUrl = `${api.url}${hot}`;
   const listUrl = `${api.url}/api/products/?limit=20`;
-  // The third read of the URL is the cached answer every measured request gets (the first fills the cache, the
-  // second is answered from it by the route, which hands the URL to the front door): the ceiling's bytes.
+  // The third read of the URL is the cached answer every measured request gets (the first fills the cache and
+  // hands the URL to the front door, which answers the reads after it): the ceiling's bytes.
   let detail = await fetch(detailUrl);
   for (let read = 1; read < 3; read += 1) {
     await detail.arrayBuffer();
