@@ -240,7 +240,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     for (const dep of deps) {
       const copy = generations.get(dep);
       if (copy === undefined) return undefined;
-      if (now >= copy.refreshAt) (due ??= []).push(dep);
+      if (now >= copy.refreshAt) {
+        due ??= [];
+        due.push(dep);
+      }
       versions += `.${copy.value}`;
     }
     if (due !== undefined) refreshAhead(due);
