@@ -203,6 +203,19 @@ forEachEngine('request logs', (ctx) => {
 });
 
 describe("serve's batched log destination", () => {
+  /** Runs Node with these arguments in the project's root, and gives back what it wrote to stdout, and its exit code. */
+  function stdoutOf(args: string[]): Promise<{ stdout: string; code: number | null }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ stdout, code }));
+    });
+  }
+
   /** A process that logs `count` lines to its stdout pipe through createLogger's default destination, then ends. */
   function logInChild(
     count: number,
@@ -216,18 +229,7 @@ describe("serve's batched log destination", () => {
       if (${JSON.stringify(end)} === 'crash') throw new Error('crash after logging');
       setTimeout(() => {}, 600);
     `;
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ stdout, code }));
-    });
+    return stdoutOf(['--import', 'tsx', '--input-type=module', '-e', script]);
   }
 
   const numbers = (stdout: string) =>
@@ -280,18 +282,7 @@ describe("serve's batched log destination", () => {
     `,
     );
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const stdout = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', file], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let text = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        text += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', () => resolve(text));
-    });
+    const { stdout } = await stdoutOf(['--import', 'tsx', file]);
     const lines = stdout
       .split('\n')
       .filter((line) => line !== '')
