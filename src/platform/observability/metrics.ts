@@ -21,7 +21,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 /** One series of a LatencyHistogram: an observation is a bucket search and three additions. */
 export class LatencySeries {
-  /** Observations per bucket, not cumulative; the last one is above every bound (+Inf only). */
+  /** Observations per bound, not cumulative; one above every bound is only in `count` (the +Inf bucket). */
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
@@ -30,14 +30,14 @@ export class LatencySeries {
     readonly labels: Readonly<Record<string, string>>,
     private readonly bounds: readonly number[],
   ) {
-    this.counts = new Float64Array(bounds.length + 1);
+    this.counts = new Float64Array(bounds.length);
   }
 
   observe(seconds: number): void {
     const bounds = this.bounds;
     let bucket = 0;
     while (bucket < bounds.length && seconds > (bounds[bucket] as number)) bucket += 1;
-    this.counts[bucket] = (this.counts[bucket] as number) + 1;
+    if (bucket < bounds.length) this.counts[bucket] = (this.counts[bucket] as number) + 1;
     this.sum += seconds;
     this.count += 1;
   }
