@@ -14,12 +14,12 @@
  * instead. Every build gets a /healthz read every 500 ms throughout: a build left without requests for 2 s runs
  * its idle collection (idle-gc.ts), a full GC that would compete with the process being measured.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, procStat, startCeiling, stopProcess, waitForHttp } from './processes.js';
+import { procStat, startApi, startCeiling, stopProcess } from './processes.js';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL;
 const builds = process.argv.slice(2);
@@ -48,23 +48,15 @@ interface Target {
 }
 
 async function startBuild(dist: string, index: number): Promise<Target> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(dist, 'main.js'), 'serve'], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisDatabase(5 + index),
-      JWT_SECRET: 'cpu-per-request-'.repeat(4),
-      RATE_LIMIT_FACTOR: '0',
-      LOG_LEVEL: 'info',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-    },
-    stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`);
+  const env = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl as string,
+    REDIS_URL: redisDatabase(5 + index),
+    JWT_SECRET: 'cpu-per-request-'.repeat(4),
+    RATE_LIMIT_FACTOR: '0',
+    LOG_LEVEL: 'info',
+  };
+  const { child, url } = await startApi(env, path.resolve(dist));
   return { name: `${index + 1}: ${dist}`, child, url, microseconds: [], requests: 0 };
 }
 

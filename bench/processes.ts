@@ -78,11 +78,17 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   clearTimeout(timer);
 }
 
-/** `bazaar serve` from dist/, its log lines (one per request, as in production) sent to /dev/null. */
-export async function startApi(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * `bazaar serve` from dist/ (or another build's directory), its log lines (one per request, as in production)
+ * sent to /dev/null.
+ */
+export async function startApi(
+  env: Record<string, string>,
+  dist = path.join(ROOT, 'dist'),
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const devNull = openSync('/dev/null', 'w');
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'serve'], {
+  const child = spawn(process.execPath, [path.join(dist, 'main.js'), 'serve'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', devNull, 'inherit'],
