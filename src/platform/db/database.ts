@@ -14,6 +14,17 @@ export interface Queryable {
   query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
+/** The handle a transaction's work gets. */
+export interface Transaction extends Queryable {
+  /**
+   * Runs the transaction's last statement and commits with it: on PostgreSQL the statement and COMMIT travel in
+   * one round trip (BEGIN likewise goes with the first statement; see postgres.ts). Nothing may be sent on the
+   * transaction after it, and the work should return right after it. When the statement fails, nothing is
+   * committed and its error is thrown.
+   */
+  queryAndCommit<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
 export interface Session extends Queryable {
   exec(sql: string): Promise<void>;
 }
@@ -55,7 +66,7 @@ export interface Database extends Queryable {
    * Runs fn in one transaction; commits when it resolves, rolls back when it throws. Inside fn, use only tx:
    * on PGlite the database is one connection, so a query on the outer handle would wait for the transaction.
    */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   /**

@@ -5,7 +5,16 @@ import { redisFences } from './fences.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
-export type { Database, PoolUse, Queryable, QueryResult, ReplicaState, Row, Session } from './database.js';
+export type {
+  Database,
+  PoolUse,
+  Queryable,
+  QueryResult,
+  ReplicaState,
+  Row,
+  Session,
+  Transaction,
+} from './database.js';
 export { isConnectionError, PgErrorCode, pgConstraint, pgErrorCode } from './database.js';
 export { migrate } from './migrator.js';
 export { observeDatabase, type PoolName, type QueryObserver } from './observed.js';

@@ -1,4 +1,4 @@
-import type { Database, Queryable, Session } from './database.js';
+import type { Database, Queryable, Session, Transaction } from './database.js';
 
 export type PoolName = 'primary' | 'reader';
 
@@ -31,6 +31,10 @@ export function observeDatabase(db: Database, observer: QueryObserver): Database
     ...wrap(session, 'primary'),
     exec: (sql) => timed('primary', () => session.exec(sql)),
   });
+  const wrapTransaction = (tx: Transaction): Transaction => ({
+    ...wrap(tx, 'primary'),
+    queryAndCommit: (sql, params) => timed('primary', () => tx.queryAndCommit(sql, params)),
+  });
   const observe = (target: Database, background: () => Database): Database => {
     const primary = wrap(target, 'primary');
     return {
@@ -40,7 +44,7 @@ export function observeDatabase(db: Database, observer: QueryObserver): Database
       },
       reader: wrap(target.reader, 'reader'),
       query: primary.query,
-      transaction: (fn) => target.transaction((tx) => fn(wrap(tx, 'primary'))),
+      transaction: (fn) => target.transaction((tx) => fn(wrapTransaction(tx))),
       exec: (sql) => timed('primary', () => target.exec(sql)),
       withLock: (lockId, fn) => target.withLock(lockId, (session) => fn(wrapSession(session))),
       listen: (channel, onNotify) => target.listen(channel, onNotify),

@@ -27,7 +27,23 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     fenceWrite: async () => {},
     replicas: () => [],
     query: handle.query,
-    transaction: (fn) => pg.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params) })),
+    // PGlite commits when fn resolves; queryAndCommit only marks the statement as the last one.
+    transaction: (fn) =>
+      pg.transaction((tx) => {
+        let last = false;
+        const query = <R>(sql: string, params?: readonly unknown[]) => {
+          if (last) return Promise.reject(new Error('The transaction already sent its last statement'));
+          return run<R>(tx, sql, params);
+        };
+        return fn({
+          query,
+          queryAndCommit: <R>(sql: string, params?: readonly unknown[]) => {
+            const result = query<R>(sql, params);
+            last = true;
+            return result;
+          },
+        });
+      }),
     exec: async (sql) => {
       stats.queries += 1;
       await pg.exec(sql);

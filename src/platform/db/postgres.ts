@@ -1,7 +1,8 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult, Session } from './database.js';
+import type { Database, Queryable, QueryResult, Session, Transaction } from './database.js';
 import { type FenceStore, signedInReadPrimary } from './fences.js';
 import { type Lsn, parseLsn } from './lsn.js';
+import { executeText } from './piggyback.js';
 import { preparedName } from './prepared.js';
 import { readContext } from './read-context.js';
 import { createReplicaSet, type ReplicaSet } from './replicas.js';
@@ -88,6 +89,79 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 } satisfies QueryResult<R>;
   };
 
+  /** The names prepared on each connection, as far as transactions saw them: those may go by EXECUTE. */
+  const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+
+  /** Several statements in one simple-protocol message; the result of each, in order. */
+  const runScript = async (client: pg.PoolClient, text: string, statements: number) => {
+    stats.queries += statements;
+    const results = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+    return (Array.isArray(results) ? results : [results]).map((result) => ({
+      rows: result.rows,
+      rowCount: result.rowCount ?? 0,
+    }));
+  };
+
+  /**
+   * A transaction on client whose BEGIN goes with its first statement and whose COMMIT goes with the statement
+   * given to queryAndCommit, when those statements are prepared on the connection (piggyback.ts); otherwise
+   * each is a round trip of its own. A transaction that sends nothing sends no BEGIN.
+   */
+  async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    let known = preparedOn.get(client);
+    if (known === undefined) {
+      known = new Set();
+      preparedOn.set(client, known);
+    }
+    const names = known;
+    const asExecute = (sql: string, params?: readonly unknown[]) => {
+      const name = prepare ? preparedName(sql) : undefined;
+      return name !== undefined && names.has(name) ? executeText(name, params) : undefined;
+    };
+    const send = async <R>(sql: string, params?: readonly unknown[]) => {
+      const result = await run<R>(client, sql, params);
+      const name = prepare ? preparedName(sql) : undefined;
+      if (name !== undefined) names.add(name);
+      return result;
+    };
+    // Changed by tx's methods while fn runs (an assertion, so the checks after fn are not narrowed away).
+    let state = 'new' as 'new' | 'open' | 'over';
+    const over = () => new Error('The transaction already sent its last statement');
+    const tx: Transaction = {
+      query: async <R>(sql: string, params?: readonly unknown[]) => {
+        if (state === 'over') throw over();
+        if (state === 'new') {
+          state = 'open';
+          const text = asExecute(sql, params);
+          if (text !== undefined) return (await runScript(client, `BEGIN; ${text}`, 2))[1] as QueryResult<R>;
+          await run(client, 'BEGIN');
+        }
+        return send<R>(sql, params);
+      },
+      queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
+        if (state === 'over') throw over();
+        // A transaction of one statement needs no BEGIN: the statement is atomic on its own.
+        const alone = state === 'new';
+        state = 'over';
+        if (alone) return send<R>(sql, params);
+        const text = asExecute(sql, params);
+        if (text !== undefined) return (await runScript(client, `${text}; COMMIT`, 2))[0] as QueryResult<R>;
+        const result = await send<R>(sql, params);
+        await run(client, 'COMMIT');
+        return result;
+      },
+    };
+    try {
+      const result = await fn(tx);
+      if (state === 'open') await run(client, 'COMMIT');
+      return result;
+    } catch (error) {
+      // A failed statement leaves the transaction aborted; after a COMMIT that went through this does nothing.
+      if (state !== 'new') await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
   async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     let broken = false;
@@ -168,18 +242,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     return {
       reader,
       query: <R>(sql: string, params?: readonly unknown[]) => run<R>(pool, sql, params),
-      transaction: <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
-        withClient(pool, async (client) => {
-          await run(client, 'BEGIN');
-          try {
-            const result = await fn({ query: (sql, params) => run(client, sql, params) });
-            await run(client, 'COMMIT');
-            return result;
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => {});
-            throw error;
-          }
-        }),
+      transaction: <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> =>
+        withClient(pool, (client) => inTransaction(client, fn)),
       withLock: <T>(lockId: number, fn: (session: Session) => Promise<T>): Promise<T> =>
         withClient(pool, async (client) => {
           await client.query('SELECT pg_advisory_lock($1)', [lockId]);

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { type Database, prepared, type Queryable } from '../db/index.js';
+import {
+  type Database,
+  PgErrorCode,
+  pgConstraint,
+  pgErrorCode,
+  prepared,
+  type Queryable,
+  type Transaction,
+} from '../db/index.js';
 import { AppError, problemOf } from './errors.js';
 
 /**
@@ -40,11 +48,28 @@ function hashOf(fingerprint: unknown): string {
 /** Thrown inside the transaction when the key is already taken: rolls the work back, then replays. */
 class KeyTaken extends Error {}
 
+/**
+ * The answer stored as the work's last statement, committed with it (one round trip on PostgreSQL, see
+ * db/piggyback.ts): a key already taken is a unique violation, so nothing commits and the work is replayed.
+ */
+const STORE_ANSWER_LAST = prepared(
+  `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body)
+   VALUES ($1, $2, $3, $4, $5)`,
+);
+
 const STORE_ANSWER = prepared(
   `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body)
    VALUES ($1, $2, $3, $4, $5)
    ON CONFLICT (user_id, key) DO NOTHING`,
 );
+
+function answerRow(
+  request: IdempotentRequest,
+  requestHash: string,
+  answer: { status: number; body: unknown },
+) {
+  return [request.userId, request.key, requestHash, answer.status, JSON.stringify(answer.body)];
+}
 
 /** Stores the answer under the key; false when the key was already taken (by a committed request). */
 async function storeAnswer(
@@ -53,14 +78,24 @@ async function storeAnswer(
   requestHash: string,
   answer: { status: number; body: unknown },
 ): Promise<boolean> {
-  const { rowCount } = await db.query(STORE_ANSWER, [
-    request.userId,
-    request.key,
-    requestHash,
-    answer.status,
-    JSON.stringify(answer.body),
-  ]);
+  const { rowCount } = await db.query(STORE_ANSWER, answerRow(request, requestHash, answer));
   return rowCount === 1;
+}
+
+/** Stores the answer and commits the work with it; KeyTaken when another request holds the key. */
+async function commitAnswer(
+  tx: Transaction,
+  request: IdempotentRequest,
+  requestHash: string,
+  answer: { status: number; body: unknown },
+): Promise<void> {
+  try {
+    await tx.queryAndCommit(STORE_ANSWER_LAST, answerRow(request, requestHash, answer));
+  } catch (error) {
+    if (pgErrorCode(error) === PgErrorCode.uniqueViolation && pgConstraint(error) === 'idempotency_keys_pkey')
+      throw new KeyTaken();
+    throw error;
+  }
 }
 
 export async function runIdempotent(
@@ -74,7 +109,7 @@ export async function runIdempotent(
       const result = await work(tx);
       // The stored body is JSON; the first answer goes through the same round trip so the two are identical.
       const answer = { status: result.status, body: JSON.parse(JSON.stringify(result.body)) };
-      if (!(await storeAnswer(tx, request, requestHash, answer))) throw new KeyTaken();
+      await commitAnswer(tx, request, requestHash, answer);
       return { ...answer, replayed: false };
     });
   } catch (error) {

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type Database, PgErrorCode, pgErrorCode, prepared } from '../../src/platform/db/index.js';
+import { openPostgres } from '../../src/platform/db/postgres.js';
+import { createPostgresDatabase, forEachEngine, requireService } from '../helpers/engines.js';
+
+const CREATE = 'CREATE TABLE tx_notes (id integer PRIMARY KEY, note text NOT NULL)';
+const ADD = prepared('INSERT INTO tx_notes (id, note) VALUES ($1, $2)');
+const ECHO = prepared(
+  `SELECT $1::text AS text, $2::int[] AS ints, $3::text[] AS texts, $4::boolean AS flag,
+          $5::numeric AS amount, $6::jsonb AS doc, $7::text AS nothing`,
+);
+
+const tricky = [
+  `it's a "quote", a back\\slash\\, a new\nline and ü€😀`,
+  [1, -2, 30],
+  ['a,b', 'q"uote', 'back\\slash', null, '', 'NULL', '{braces}'],
+  false,
+  '19.99',
+  JSON.stringify({ say: "it's \\ fine", list: [1, 2] }),
+  null,
+];
+
+async function notes(db: Database): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>('SELECT id FROM tx_notes ORDER BY id');
+  return rows.map((row) => row.id);
+}
+
+forEachEngine('transactions', (ctx) => {
+  before(() => ctx.db.exec(CREATE));
+
+  it('commit the work with the statement given to queryAndCommit', async () => {
+    await ctx.db.transaction(async (tx) => {
+      await tx.query(ADD, [1, 'first']);
+      await tx.queryAndCommit(ADD, [2, 'last']);
+    });
+    assert.deepEqual(await notes(ctx.db), [1, 2]);
+  });
+
+  it('commit nothing when the last statement fails, and leave the connection usable', async () => {
+    for (const id of [3, 4]) {
+      const failure = await ctx.db
+        .transaction(async (tx) => {
+          await tx.query(ADD, [id, 'kept only if the last statement commits']);
+          await tx.queryAndCommit(ADD, [1, 'a duplicate key']);
+        })
+        .catch((error: unknown) => error);
+      assert.equal(pgErrorCode(failure), PgErrorCode.uniqueViolation);
+    }
+    await ctx.db.transaction(async (tx) => tx.queryAndCommit(ADD, [5, 'alone']));
+    assert.deepEqual(await notes(ctx.db), [1, 2, 5]);
+  });
+
+  it('refuse a statement after the last one', async () => {
+    await ctx.db.transaction(async (tx) => {
+      await tx.query(ADD, [6, 'first']);
+      await tx.queryAndCommit(ADD, [7, 'last']);
+      await assert.rejects(tx.query(ADD, [8, 'too late']), /already sent its last statement/);
+    });
+    assert.deepEqual(await notes(ctx.db), [1, 2, 5, 6, 7]);
+  });
+
+  it('roll back when the work throws after its first statement', async () => {
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        await tx.query(ADD, [9, 'undone']);
+        throw new Error('the work failed');
+      }),
+      /the work failed/,
+    );
+    assert.deepEqual(await notes(ctx.db), [1, 2, 5, 6, 7]);
+  });
+
+  it('read parameters back as they were bound, first and last in a transaction alike', async () => {
+    const { rows: bound } = await ctx.db.query(ECHO, tricky);
+    // Several rounds, so the statement is prepared on the connection and goes by EXECUTE on PostgreSQL.
+    for (let round = 0; round < 3; round += 1) {
+      const answers = await ctx.db.transaction(async (tx) => {
+        const first = await tx.query(ECHO, tricky);
+        const last = await tx.queryAndCommit(ECHO, tricky);
+        return [first.rows, last.rows];
+      });
+      assert.deepEqual(answers, [bound, bound]);
+    }
+    assert.equal((bound[0] as { text: string }).text, tricky[0]);
+    assert.deepEqual((bound[0] as { texts: unknown }).texts, tricky[2]);
+  });
+});
+
+/**
+ * A TCP proxy in front of PostgreSQL that counts the client's round trips: every simple Query message and every
+ * Sync (which ends an extended-protocol statement) waits for the server's ReadyForQuery.
+ */
+async function countingProxy(target: URL) {
+  let roundTrips = 0;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    let pending = Buffer.alloc(0);
+    let startup = true;
+    client.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const header = startup ? 4 : 5;
+        if (pending.length < header) break;
+        const length = startup ? pending.readInt32BE(0) : pending.readInt32BE(1) + 1;
+        if (pending.length < length) break;
+        const type = startup ? '' : String.fromCharCode(pending[0] as number);
+        if (type === 'Q' || type === 'S') roundTrips += 1;
+        pending = pending.subarray(length);
+        startup = false;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: url.toString(),
+    roundTrips: () => roundTrips,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const adminUrl = requireService('TEST_DATABASE_URL');
+
+describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl }, () => {
+  let database: { url: string; drop: () => Promise<void> };
+  let proxy: Awaited<ReturnType<typeof countingProxy>>;
+  before(async () => {
+    database = await createPostgresDatabase(adminUrl as string);
+    proxy = await countingProxy(new URL(database.url));
+  });
+  after(async () => {
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  /** Round trips of a two-statement transaction, each run on the pool's one connection. */
+  async function twoStatements(db: Database, ids: number[]): Promise<number[]> {
+    const trips: number[] = [];
+    for (const id of ids) {
+      const before = proxy.roundTrips();
+      await db.transaction(async (tx) => {
+        await tx.query(ADD, [id, 'first']);
+        await tx.queryAndCommit(ADD, [-id, 'last']);
+      });
+      trips.push(proxy.roundTrips() - before);
+    }
+    return trips;
+  }
+
+  it('send BEGIN and COMMIT with the statements once those are prepared on the connection', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    try {
+      await db.exec(CREATE);
+      // First: BEGIN, ADD (prepared on the connection by it), ADD + COMMIT. Then: BEGIN + ADD, ADD + COMMIT.
+      assert.deepEqual(await twoStatements(db, [1, 2, 3]), [3, 2, 2]);
+      assert.deepEqual(await notes(db), [-3, -2, -1, 1, 2, 3]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('send each on its own without named statements (PgBouncer), with the same result', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1, preparedStatements: false });
+    try {
+      assert.deepEqual(await twoStatements(db, [4, 5]), [4, 4]);
+      assert.deepEqual(await notes(db), [-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('send BEGIN alone when a parameter cannot be written as a literal', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    const BYTES = prepared('SELECT length($1::bytea) AS bytes');
+    try {
+      const trips: number[] = [];
+      for (let round = 0; round < 2; round += 1) {
+        const before = proxy.roundTrips();
+        const { rows } = await db.transaction(async (tx) => {
+          const answer = await tx.query<{ bytes: number }>(BYTES, [Buffer.from([0, 1, 2])]);
+          await tx.query(ADD, [10 + round, 'after the bytes']);
+          return answer;
+        });
+        assert.equal(rows[0]?.bytes, 3);
+        trips.push(proxy.roundTrips() - before);
+      }
+      // BEGIN, the bytes, the insert, COMMIT: a Buffer has no literal here, so BEGIN goes alone both times.
+      assert.deepEqual(trips, [4, 4]);
+    } finally {
+      await db.close();
+    }
+  });
+});
