@@ -103,11 +103,29 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   };
 
   /**
-   * A transaction on client whose BEGIN goes with its first statement and whose COMMIT goes with the statement
-   * given to queryAndCommit, when those statements are prepared on the connection (piggyback.ts); otherwise
-   * each is a round trip of its own. A transaction that sends nothing sends no BEGIN.
+   * Whether a statement the protocol prepared on a connection can be run there by SQL's EXECUTE (piggyback.ts):
+   * yes on PostgreSQL itself; no through a pooler that renames prepared statements (PgBouncer 1.21+ with
+   * max_prepared_statements), where BEGIN and COMMIT then go on their own. Asked once per pool.
    */
-  async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  async function executeSeesPrepared(client: pg.PoolClient): Promise<boolean> {
+    if (!prepare) return false;
+    await client.query({ name: 'bazaar_execute_probe', text: 'SELECT 1' });
+    const { rows } = await client.query<{ seen: boolean }>(
+      "SELECT EXISTS (SELECT FROM pg_prepared_statements WHERE name = 'bazaar_execute_probe') AS seen",
+    );
+    return rows[0]?.seen === true;
+  }
+
+  /**
+   * A transaction on client whose BEGIN goes with its first statement and whose COMMIT goes with the statement
+   * given to queryAndCommit, when those statements are prepared on the connection and `executes` (piggyback.ts);
+   * otherwise each is a round trip of its own. A transaction that sends nothing sends no BEGIN.
+   */
+  async function inTransaction<T>(
+    client: pg.PoolClient,
+    executes: boolean,
+    fn: (tx: Transaction) => Promise<T>,
+  ): Promise<T> {
     let known = preparedOn.get(client);
     if (known === undefined) {
       known = new Set();
@@ -115,7 +133,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     }
     const names = known;
     const asExecute = (sql: string, params?: readonly unknown[]) => {
-      const name = prepare ? preparedName(sql) : undefined;
+      const name = executes ? preparedName(sql) : undefined;
       return name !== undefined && names.has(name) ? executeText(name, params) : undefined;
     };
     const send = async <R>(sql: string, params?: readonly unknown[]) => {
@@ -217,6 +235,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
   /** Statements, transactions, locked sessions and replica-tolerant reads whose primary connections come from pool. */
   function onPool(pool: pg.Pool) {
+    let executes: Promise<boolean> | undefined;
+    const probeExecute = (client: pg.PoolClient) => {
+      executes ??= executeSeesPrepared(client).catch(() => {
+        executes = undefined; // asked again by the next transaction
+        return false;
+      });
+      return executes;
+    };
     const reader: Queryable = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
         if (replicaSet === null) return run<R>(pool, sql, params);
@@ -243,7 +269,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       reader,
       query: <R>(sql: string, params?: readonly unknown[]) => run<R>(pool, sql, params),
       transaction: <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> =>
-        withClient(pool, (client) => inTransaction(client, fn)),
+        withClient(pool, async (client) => inTransaction(client, await probeExecute(client), fn)),
       withLock: <T>(lockId: number, fn: (session: Session) => Promise<T>): Promise<T> =>
         withClient(pool, async (client) => {
           await client.query('SELECT pg_advisory_lock($1)', [lockId]);
