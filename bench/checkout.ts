@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate } from '../src/platform/db/index.js';
 import { openPostgres } from '../src/platform/db/postgres.js';
 import { createAccessTokens } from '../src/platform/http/auth.js';
+import { percentile } from './paced.js';
 import { adminQuery, freePort, procStat } from './processes.js';
 
 const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -70,11 +71,6 @@ function startServer(env: Record<string, string>): Promise<ChildProcess> {
     child.on('exit', (code) => reject(new Error(`the server exited with ${code}`)));
   });
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? 0
-    : (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] as number);
 
 /**
  * A keep-alive HTTP client far lighter than fetch: the load generator shares the machine's two cores with the

@@ -92,7 +92,11 @@ export function chart(results: ScenarioResult[], subtitle: string): string {
   const rows = results.map((r, i) => {
     const y = top + i * (bar + 10);
     const w = Math.max(1, ((width - left - 90) * r.rps) / max);
-    const colour = r.name === 'ceiling' ? '#888' : r.name.startsWith('cached') ? '#2a7ab8' : '#d08a2c';
+    const colour = r.name.startsWith('ceiling')
+      ? '#888'
+      : r.name.startsWith('cached')
+        ? '#2a7ab8'
+        : '#d08a2c';
     return (
       `<text x="${left - 8}" y="${y + 18}" text-anchor="end">${r.title}</text>` +
       `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${colour}"/>` +
