@@ -50,6 +50,7 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const pacedWarmup = Number(process.env.BENCH_PACED_WARMUP ?? 8);
 const pacedConnections = Number(process.env.BENCH_PACED_CONNECTIONS ?? 100);
+const steadyFractions = (process.env.BENCH_STEADY_FRACTIONS ?? '0.8').split(',').map(Number);
 const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const soakWarmup = Number(process.env.BENCH_SOAK_WARMUP ?? 60);
 const soakSample = Number(process.env.BENCH_SOAK_SAMPLE_SECONDS ?? 5);
@@ -57,7 +58,6 @@ const random = (n: number) => Math.floor(Math.random() * n);
 const pick = <T>(items: readonly T[]): T => items[random(items.length)] as T;
 
 const results: ScenarioResult[] = [];
-const STEADY = '80% of its peak rate, steady (bench/paced.ts)';
 const cleanups: (() => Promise<void>)[] = [];
 
 function summary(run: autocannon.Result) {
@@ -147,34 +147,40 @@ async function measure(
 }
 
 /**
- * A steady load at `rate` (bench/paced.ts; autocannon's overallRate bursts at full speed): a warm-up, then the
- * measured run. The warm-up is longer than autocannon's: the load generator's own code starts cold, and its
- * first seconds at this rate fell behind (p99 of 100-370 ms against 3-7 ms once warm, on a bare server).
+ * Steady loads at fractions of `peak` (bench/paced.ts; autocannon's overallRate bursts at full speed), each
+ * BENCH_DURATION seconds, after one warm-up at the first. The warm-up is longer than autocannon's: the load
+ * generator's own code starts cold, and its first seconds at such a rate fell behind (p99 of 100-370 ms against
+ * 3-7 ms once warm, on a bare server). BENCH_STEADY_FRACTIONS (0.8, the target's) may list several, e.g.
+ * 0.4,0.6,0.8, to see where the tail starts.
  */
-async function measurePaced(
+async function measureSteady(
   name: string,
   title: string,
   url: string,
-  rate: number,
+  peak: number,
   pids: (number | undefined)[],
-  note: string,
-): Promise<ScenarioResult> {
-  process.stderr.write(`${title}: warm-up ${pacedWarmup} s, then ${duration} s...\n`);
-  await pacedLoad({ url, rate, seconds: pacedWarmup, connections: pacedConnections });
-  const stopWatching = watchRss(pids);
-  const run = await pacedLoad({ url, rate, seconds: duration, connections: pacedConnections });
-  const result: ScenarioResult = {
-    name,
-    title,
-    ...run,
-    p50: Math.round(run.p50 * 100) / 100,
-    p99: Math.round(run.p99 * 100) / 100,
-    undesigned: run.non2xx,
-    peakRssMb: stopWatching(),
-    note,
-  };
-  results.push(result);
-  return result;
+): Promise<void> {
+  for (const [index, fraction] of steadyFractions.entries()) {
+    const rate = Math.round(peak * fraction);
+    const percent = Math.round(fraction * 100);
+    const heading = `${title} at ${rate} req/s`;
+    process.stderr.write(
+      `${heading}: ${index === 0 ? `warm-up ${pacedWarmup} s, then ` : ''}${duration} s...\n`,
+    );
+    if (index === 0) await pacedLoad({ url, rate, seconds: pacedWarmup, connections: pacedConnections });
+    const stopWatching = watchRss(pids);
+    const run = await pacedLoad({ url, rate, seconds: duration, connections: pacedConnections });
+    results.push({
+      name: `${name}-${percent}`,
+      title: heading,
+      ...run,
+      p50: Math.round(run.p50 * 100) / 100,
+      p99: Math.round(run.p99 * 100) / 100,
+      undesigned: run.non2xx,
+      peakRssMb: stopWatching(),
+      note: `${percent}% of its peak rate, steady (bench/paced.ts)`,
+    });
+  }
 }
 
 async function main() {
@@ -224,27 +230,11 @@ async function main() {
       started.child.pid,
     ]);
     // The same steady load on the bare server: the tail this machine gives to any server at that rate.
-    const rate = Math.round(peak.rps * 0.8);
-    await measurePaced(
-      'ceiling-80',
-      `1b ceiling at ${rate} req/s`,
-      ceiling.url,
-      rate,
-      [started.child.pid],
-      STEADY,
-    );
+    await measureSteady('ceiling', '1b ceiling', ceiling.url, peak.rps, [started.child.pid]);
   }
   if (wanted('cached-detail')) {
     const peak = await measure('cached-detail', '2 cached product detail', { url: detailUrl }, apiPid);
-    const rate = Math.round(peak.rps * 0.8);
-    await measurePaced(
-      'cached-detail-80',
-      `2b cached detail at ${rate} req/s`,
-      detailUrl,
-      rate,
-      apiPid,
-      STEADY,
-    );
+    await measureSteady('cached-detail', '2b cached detail', detailUrl, peak.rps, apiPid);
   }
   if (wanted('hot-path')) {
     // What each per-request layer costs on a cached GET: the log line, the rate limiter; and what a signed-in
