@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { registerAuthJobs, resetKeyOf } from './modules/auth/jobs.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { createAuthService } from './modules/auth/service.js';
 import { cartRoutes } from './modules/cart/routes.js';
@@ -120,13 +121,12 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   app.decorate('frontDoor', frontDoor);
   const cached = createCachedCatalog({ catalog, cache, frontDoor });
   const users = createUsersService({ db });
+  const resetKey = resetKeyOf(jwtSecret);
   const auth = createAuthService({
     db,
     users,
     tokens,
-    mailer,
-    logger,
-    publicUrl: config.publicUrl,
+    resetKey,
     loginFailures: {
       perAccount: limits.failures('loginFailuresPerAccount'),
       perAddress: limits.failures('loginFailuresPerAddress'),
@@ -138,11 +138,12 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   const stockChanged = (ids: readonly number[]) => catalog.invalidateStock(ids);
   const orders = createOrdersService({ db, cart, payments, stockChanged });
   const jobPayments = createPaymentsService({ db: jobDb, provider });
+  const jobUsers = createUsersService({ db: jobDb });
   jobPayments.registerJobs(jobs);
   registerOrderJobs(jobs, {
     db: jobDb,
     payments: jobPayments,
-    users: createUsersService({ db: jobDb }),
+    users: jobUsers,
     mailer,
     stockChanged,
   });
@@ -150,6 +151,13 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   const images = createImagesService({ db, catalog, mediaDir });
   registerImageJobs(jobs, createImagesService({ db: jobDb, catalog, mediaDir }));
   registerMailJob(jobs, { db: jobDb, mailer });
+  registerAuthJobs(jobs, {
+    db: jobDb,
+    users: jobUsers,
+    mailer,
+    publicUrl: config.publicUrl,
+    resetKey,
+  });
 
   await app.register(mediaRoutes, { root: mediaDir });
   await app.register(catalogRoutes, { catalog, cached });

@@ -3,15 +3,19 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PASSWORD_RESET_EMAIL_JOB } from '../../src/modules/auth/jobs.js';
+import { purgeResetTokens } from '../../src/modules/auth/repo.js';
+import type { JobRunner } from '../../src/platform/jobs/runner.js';
 import { bearer, signUp } from '../helpers/accounts.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
+import { fastRunner } from '../helpers/jobs.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 
-/** The reset mail leaves in the background: wait for it (a few seconds at most). */
-async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
+/** The reset mail leaves from the job runner: wait for it (a few seconds at most). */
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
   for (let i = 0; i < 100; i += 1) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     await sleep(50);
   }
@@ -42,90 +46,151 @@ forEachEngine('password reset', (ctx) => {
   });
   after(() => t.close());
 
-  const post = (url: string, payload: object) => t.app.inject({ method: 'POST', url, payload });
+  // Nested, so the runner stops before the engine's own after() closes the database.
+  describe('with a job runner', () => {
+    let runner: JobRunner;
+    before(async () => {
+      runner = await fastRunner(ctx.db, t.app.jobs);
+    });
+    after(() => runner.stop());
 
-  async function requestReset(email: string): Promise<string> {
-    const before = new Set(mailFiles(t.dataDir));
-    assert.equal((await post('/api/auth/password/reset/', { email })).statusCode, 202);
-    const file = await waitFor(
-      () => mailFiles(t.dataDir).find((name) => !before.has(name)),
-      'the reset mail',
-    );
-    const mail = readFileSync(file, 'utf8');
-    assert.match(mail, new RegExp(`^To: ${email}$`, 'mi'));
-    assert.match(mail, /^Subject: Reset your Bazaar password$/m);
-    const token = tokenIn(mail);
-    assert.ok(mail.replace(/=\r?\n/g, '').includes('https://shop.example/reset-password?token=3D'));
-    assert.ok(token, 'the mail carries a token');
-    return token;
-  }
+    const post = (url: string, payload: object) => t.app.inject({ method: 'POST', url, payload });
 
-  it('mails a token that resets the password once, and ends every old session', async () => {
-    const account = await signUp(t.app);
-    const token = await requestReset(account.user.email);
+    async function requestReset(email: string): Promise<string> {
+      const before = new Set(mailFiles(t.dataDir));
+      assert.equal((await post('/api/auth/password/reset/', { email })).statusCode, 202);
+      const file = await waitFor(
+        () => mailFiles(t.dataDir).find((name) => !before.has(name)),
+        'the reset mail',
+      );
+      const mail = readFileSync(file, 'utf8');
+      assert.match(mail, new RegExp(`^To: ${email}$`, 'mi'));
+      assert.match(mail, /^Subject: Reset your Bazaar password$/m);
+      const token = tokenIn(mail);
+      assert.ok(mail.replace(/=\r?\n/g, '').includes('https://shop.example/reset-password?token=3D'));
+      assert.ok(token, 'the mail carries a token');
+      return token;
+    }
 
-    const { rows } = await ctx.db.query<{ token_hash: Uint8Array; ttl: number }>(
-      `SELECT token_hash, extract(epoch FROM expires_at - created_at)::int AS ttl
+    it('mails a token that resets the password once, and ends every old session', async () => {
+      const account = await signUp(t.app);
+      const token = await requestReset(account.user.email);
+
+      const { rows } = await ctx.db.query<{ token_hash: Uint8Array; ttl: number }>(
+        `SELECT token_hash, extract(epoch FROM expires_at - created_at)::int AS ttl
        FROM password_reset_tokens WHERE user_id = $1`,
-      [account.user.id],
-    );
-    assert.equal(rows.length, 1);
-    assert.equal(rows[0]?.ttl, 3600);
-    assert.ok(
-      !Buffer.from(rows[0]?.token_hash ?? [])
-        .toString('latin1')
-        .includes(token),
-      'stored hashed',
-    );
+        [account.user.id],
+      );
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.ttl, 3600);
+      assert.ok(
+        !Buffer.from(rows[0]?.token_hash ?? [])
+          .toString('latin1')
+          .includes(token),
+        'stored hashed',
+      );
 
-    const reset = await post('/api/auth/password/reset/confirm/', { token, password: 'a fresh password' });
-    assert.equal(reset.statusCode, 204);
-    const again = await post('/api/auth/password/reset/confirm/', { token, password: 'yet another one' });
-    assert.equal(again.statusCode, 400);
-    assert.equal(again.json().type, '/problems/invalid-reset-token');
+      const reset = await post('/api/auth/password/reset/confirm/', { token, password: 'a fresh password' });
+      assert.equal(reset.statusCode, 204);
+      const again = await post('/api/auth/password/reset/confirm/', { token, password: 'yet another one' });
+      assert.equal(again.statusCode, 400);
+      assert.equal(again.json().type, '/problems/invalid-reset-token');
 
-    assert.equal((await post('/api/auth/refresh/', { refresh: account.refresh })).statusCode, 401);
-    const login = (password: string) => post('/api/auth/login/', { email: account.user.email, password });
-    assert.equal((await login(account.password)).statusCode, 401);
-    assert.equal((await login('a fresh password')).statusCode, 200);
-  });
+      assert.equal((await post('/api/auth/refresh/', { refresh: account.refresh })).statusCode, 401);
+      const login = (password: string) => post('/api/auth/login/', { email: account.user.email, password });
+      assert.equal((await login(account.password)).statusCode, 401);
+      assert.equal((await login('a fresh password')).statusCode, 200);
+    });
 
-  it('answers 202 for an unknown email and mails nothing', async () => {
-    const mails = mailFiles(t.dataDir).length;
-    const { rows } = await ctx.db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM password_reset_tokens',
-    );
-    assert.equal((await post('/api/auth/password/reset/', { email: 'nobody@example.com' })).statusCode, 202);
-    await sleep(200);
-    assert.equal(mailFiles(t.dataDir).length, mails);
-    const after = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM password_reset_tokens');
-    assert.equal(after.rows[0]?.n, rows[0]?.n);
-  });
+    it('sends the mail through the outbox, whose job holds no token that works, and sends it once', async () => {
+      const account = await signUp(t.app);
+      const token = await requestReset(account.user.email);
+      const { rows } = await ctx.db.query<{ id: number; payload: unknown; status: string }>(
+        `SELECT id, payload, status FROM outbox_jobs WHERE type = $1 AND (payload->>'user_id')::int = $2`,
+        [PASSWORD_RESET_EMAIL_JOB, account.user.id],
+      );
+      assert.equal(rows.length, 1);
+      assert.ok(!JSON.stringify(rows[0]?.payload).includes(token), 'the token is not in the job');
+      await waitFor(async () => {
+        const job = await ctx.db.query<{ status: string }>('SELECT status FROM outbox_jobs WHERE id = $1', [
+          rows[0]?.id,
+        ]);
+        return job.rows[0]?.status === 'done' ? true : undefined;
+      }, 'the job done');
 
-  it('refuses an expired token, and a second link once the first was used', async () => {
-    const account = await signUp(t.app);
-    const first = await requestReset(account.user.email);
-    const second = await requestReset(account.user.email);
-    const expired = await requestReset(account.user.email);
-    await ctx.db.query(
-      `UPDATE password_reset_tokens SET expires_at = now() - interval '1 second'
+      // Run the job again (a redelivery): the same mail is recorded as sent, so no second one leaves.
+      const mails = mailFiles(t.dataDir).length;
+      await ctx.db.query(`UPDATE outbox_jobs SET status = 'pending', run_at = now() WHERE id = $1`, [
+        rows[0]?.id,
+      ]);
+      runner.wake();
+      await waitFor(async () => {
+        const job = await ctx.db.query<{ status: string; attempts: number }>(
+          'SELECT status, attempts FROM outbox_jobs WHERE id = $1',
+          [rows[0]?.id],
+        );
+        return job.rows[0]?.status === 'done' && job.rows[0].attempts === 2 ? true : undefined;
+      }, 'the job run again');
+      assert.equal(mailFiles(t.dataDir).length, mails);
+    });
+
+    it('purges reset tokens a day after they expired', async () => {
+      const account = await signUp(t.app);
+      await requestReset(account.user.email);
+      await requestReset(account.user.email);
+      await ctx.db.query(
+        `UPDATE password_reset_tokens SET expires_at = now() - interval '25 hours'
+       WHERE id = (SELECT min(id) FROM password_reset_tokens WHERE user_id = $1)`,
+        [account.user.id],
+      );
+      assert.ok((await purgeResetTokens(ctx.db, 24)) >= 1);
+      const { rows } = await ctx.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM password_reset_tokens WHERE user_id = $1',
+        [account.user.id],
+      );
+      assert.equal(rows[0]?.n, 1);
+    });
+
+    it('answers 202 for an unknown email and mails nothing', async () => {
+      const mails = mailFiles(t.dataDir).length;
+      const { rows } = await ctx.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM password_reset_tokens',
+      );
+      assert.equal(
+        (await post('/api/auth/password/reset/', { email: 'nobody@example.com' })).statusCode,
+        202,
+      );
+      await sleep(200);
+      assert.equal(mailFiles(t.dataDir).length, mails);
+      const after = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM password_reset_tokens');
+      assert.equal(after.rows[0]?.n, rows[0]?.n);
+    });
+
+    it('refuses an expired token, and a second link once the first was used', async () => {
+      const account = await signUp(t.app);
+      const first = await requestReset(account.user.email);
+      const second = await requestReset(account.user.email);
+      const expired = await requestReset(account.user.email);
+      await ctx.db.query(
+        `UPDATE password_reset_tokens SET expires_at = now() - interval '1 second'
        WHERE user_id = $1 AND id = (SELECT max(id) FROM password_reset_tokens WHERE user_id = $1)`,
-      [account.user.id],
-    );
-    const confirm = (token: string) =>
-      post('/api/auth/password/reset/confirm/', { token, password: 'new password 1' });
-    assert.equal((await confirm(expired)).statusCode, 400);
-    assert.equal((await confirm(first)).statusCode, 204);
-    assert.equal((await confirm(second)).statusCode, 400);
-  });
+        [account.user.id],
+      );
+      const confirm = (token: string) =>
+        post('/api/auth/password/reset/confirm/', { token, password: 'new password 1' });
+      assert.equal((await confirm(expired)).statusCode, 400);
+      assert.equal((await confirm(first)).statusCode, 204);
+      assert.equal((await confirm(second)).statusCode, 400);
+    });
 
-  it('keeps the access token working until it expires, but refresh dies (documented 15-minute window)', async () => {
-    const account = await signUp(t.app);
-    const token = await requestReset(account.user.email);
-    await post('/api/auth/password/reset/confirm/', { token, password: 'new password 2' });
-    const me = await t.app.inject({ method: 'GET', url: '/api/auth/me/', headers: bearer(account.access) });
-    assert.equal(me.statusCode, 200);
-    assert.equal((await post('/api/auth/refresh/', { refresh: account.refresh })).statusCode, 401);
+    it('keeps the access token working until it expires, but refresh dies (documented 15-minute window)', async () => {
+      const account = await signUp(t.app);
+      const token = await requestReset(account.user.email);
+      await post('/api/auth/password/reset/confirm/', { token, password: 'new password 2' });
+      const me = await t.app.inject({ method: 'GET', url: '/api/auth/me/', headers: bearer(account.access) });
+      assert.equal(me.statusCode, 200);
+      assert.equal((await post('/api/auth/refresh/', { refresh: account.refresh })).statusCode, 401);
+    });
   });
 });
 
@@ -142,6 +207,12 @@ forEachEngine('password reset over SMTP', (ctx) => {
   });
 
   describe('with SMTP_URL set', () => {
+    let runner: JobRunner;
+    before(async () => {
+      runner = await fastRunner(ctx.db, t.app.jobs);
+    });
+    after(() => runner.stop());
+
     it('sends the reset mail to the SMTP server, and its token works', async () => {
       const account = await signUp(t.app);
       const res = await t.app.inject({

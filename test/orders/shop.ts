@@ -1,9 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
 import type { Database } from '../../src/platform/db/index.js';
-import type { JobRegistry } from '../../src/platform/jobs/registry.js';
-import { type JobRunner, startJobRunner } from '../../src/platform/jobs/runner.js';
 import type { TestApp } from '../helpers/app.js';
 import { insertUser } from '../helpers/fixtures.js';
 
@@ -45,17 +42,7 @@ export function checkout(t: TestApp, shopper: Shopper, token = 'tok_visa', key =
   });
 }
 
-/** A runner with millisecond backoff, so retries happen within a test. */
-export function fastRunner(db: Database, registry: JobRegistry, leaseMs = 60_000): Promise<JobRunner> {
-  return startJobRunner({
-    db,
-    registry,
-    logger: pino({ level: 'silent' }),
-    leaseMs,
-    idlePollMs: 100,
-    backoff: { baseMs: 20, maxMs: 100 },
-  });
-}
+export { fastRunner } from '../helpers/jobs.js';
 
 export async function waitFor<T>(
   what: string,

@@ -64,6 +64,24 @@ export async function insertResetToken(
   );
 }
 
+/** Whether the reset token of this hash can still be used (unspent, unexpired). */
+export async function resetTokenIsLive(db: Queryable, hash: Buffer): Promise<boolean> {
+  const { rows } = await db.query(
+    'SELECT 1 FROM password_reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()',
+    [hash],
+  );
+  return rows.length > 0;
+}
+
+/** Deletes reset tokens that expired more than keepHours ago (spent ones expire too); run periodically. */
+export async function purgeResetTokens(db: Queryable, keepHours: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM password_reset_tokens WHERE expires_at < now() - $1 * interval '1 hour'`,
+    [keepHours],
+  );
+  return rowCount;
+}
+
 /** Spends a live reset token (single use) and returns its user; undefined when unknown, used or expired. */
 export async function takeResetToken(db: Queryable, hash: Buffer): Promise<number | undefined> {
   const { rows } = await db.query<{ user_id: number }>(

@@ -1,15 +1,16 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../../platform/db/index.js';
 import type { AccessTokens } from '../../platform/http/auth.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { FailureLimiter } from '../../platform/http/rate-limits.js';
-import type { Mailer } from '../../platform/mail/mailer.js';
+import { enqueue } from '../../platform/jobs/outbox.js';
 import { loginFailures as failedLogins, registrations } from '../../platform/observability/metrics.js';
 import { hashPassword, verifyPassword } from '../users/passwords.js';
 import type { CreateUser, UserRow, UsersService } from '../users/service.js';
 import { assertPasswordStrength } from '../users/service.js';
+import { PASSWORD_RESET_EMAIL_JOB, resetToken } from './jobs.js';
 import * as repo from './repo.js';
+import { newSecret, sha256 } from './tokens.js';
 
 export const REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 3600;
 export const RESET_TOKEN_TTL_SECONDS = 3600;
@@ -32,20 +33,9 @@ export interface AuthDeps {
   db: Database;
   users: UsersService;
   tokens: AccessTokens;
-  mailer: Mailer;
-  logger: Logger;
-  publicUrl: string;
+  /** Derives reset tokens from the nonces their mails' jobs carry (jobs.ts, resetKeyOf). */
+  resetKey: Buffer;
   loginFailures: { perAccount: FailureLimiter; perAddress: FailureLimiter };
-}
-
-/** Refresh and reset tokens: 256 random bits for the client, only their SHA-256 in the database. */
-function newSecret(): { token: string; hash: Buffer } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, hash: sha256(token) };
-}
-
-function sha256(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }
 
 function loginIdentifier(input: LoginInput): ['username' | 'email', string] {
@@ -184,37 +174,18 @@ export function createAuthService(deps: AuthDeps) {
     },
 
     /**
-     * Answers the same whether or not the email exists; the mail leaves in the background so the answer's timing
-     * does not tell either. (It moves to the outbox once that exists.)
+     * Answers the same whether or not the email exists. The token and its mail's outbox job are written in one
+     * transaction (jobs.ts: the job holds a nonce, not the token), and the mail leaves from the job runner.
      */
     async requestPasswordReset(email: string): Promise<void> {
       const found = await users.findCredentials('email', email);
       if (!found) return;
-      const secret = newSecret();
-      await repo.insertResetToken(db, {
-        userId: found.user.id,
-        hash: secret.hash,
-        ttlSeconds: RESET_TOKEN_TTL_SECONDS,
+      const nonce = randomBytes(18).toString('base64url');
+      const { hash } = resetToken(deps.resetKey, nonce);
+      await db.transaction(async (tx) => {
+        await repo.insertResetToken(tx, { userId: found.user.id, hash, ttlSeconds: RESET_TOKEN_TTL_SECONDS });
+        await enqueue(tx, PASSWORD_RESET_EMAIL_JOB, { user_id: found.user.id, nonce });
       });
-      const link = `${deps.publicUrl}/reset-password?token=${secret.token}`;
-      deps.mailer
-        .send({
-          to: found.user.email,
-          subject: 'Reset your Bazaar password',
-          text: [
-            `Hello ${found.user.username},`,
-            '',
-            'Someone asked to reset the password of your Bazaar account. If it was you, open this link',
-            'within one hour (it works once):',
-            '',
-            link,
-            '',
-            `Or send this token to POST /api/auth/password/reset/confirm/: ${secret.token}`,
-            '',
-            'If it was not you, ignore this mail: your password stays as it is.',
-          ].join('\n'),
-        })
-        .catch((error: unknown) => deps.logger.error({ err: error }, 'password reset mail failed'));
     },
 
     async confirmPasswordReset(token: string, password: string): Promise<void> {
