@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { createCartService } from '../../src/modules/cart/service.js';
 import { registerOrderJobs } from '../../src/modules/orders/jobs.js';
+import { createOrdersService } from '../../src/modules/orders/service.js';
 import { createPaymentsService } from '../../src/modules/payments/service.js';
 import { createTestPaymentProvider } from '../../src/modules/payments/test-provider.js';
 import { createUsersService } from '../../src/modules/users/service.js';
@@ -13,7 +15,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { exitOf, waitForOutput } from '../helpers/cli.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertCategory, insertProduct } from '../helpers/fixtures.js';
-import { addToCart, checkout, fastRunner, mailbox, newShopper, orderState, waitFor } from './shop.js';
+import { addToCart, checkout, fastRunner, mailbox, newKey, newShopper, orderState, waitFor } from './shop.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -113,5 +115,39 @@ forEachEngine('a runner that dies mid-job', (ctx) =>
       assert.equal(confirmations(orderId).length, 0);
       await expectOneConfirmationFromAFreshRunner(orderId);
     });
+
+    it('drops the cached stock from the capture job when the checkout died before telling the cache', async () => {
+      const productId = await insertProduct(ctx.db, { price: '4.00', stock: 7, categoryId });
+      const stockShown = async () =>
+        (await t.app.inject({ method: 'GET', url: `/api/products/${productId}/` })).json().stock_quantity;
+      assert.equal(await stockShown(), 7);
+      // The process that places this order dies between its commit and telling the cache: its orders service
+      // never calls stockChanged. The capture job it committed is all that is left.
+      const payments = createPaymentsService({ db: ctx.db, provider: createTestPaymentProvider() });
+      const dying = createOrdersService({
+        db: ctx.db,
+        cart: createCartService({ db: ctx.db }),
+        payments,
+        stockChanged: async () => {},
+      });
+      const shopper = await newShopper(t, ctx.db);
+      await addToCart(t, shopper, productId, 3);
+      const placed = await dying.placeOrder(
+        { id: shopper.id, role: 'customer' },
+        CARD,
+        newKey(),
+        'req-dying',
+      );
+      assert.equal(placed.status, 201);
+      assert.equal(await stockShown(), 7, 'the cache still shows the stock from before the order');
+      const runner = await fastRunner(ctx.db, t.app.jobs);
+      try {
+        await waitFor('the capture job to drop the cached stock', async () => (await stockShown()) === 4);
+      } finally {
+        await runner.stop();
+      }
+    });
   }),
 );
+
+const CARD = { payment_method: 'card', payment_token: 'tok_visa' } as const;

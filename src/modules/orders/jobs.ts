@@ -43,6 +43,10 @@ export function registerOrderJobs(
       const payment = await payments.find(payment_id);
       if (payment?.status !== 'pending') return;
       const current = await repo.findOrder(db, order_id);
+      // The checkout told the cache about the stock it took right after its commit; this job was written in
+      // that commit, so telling it again here makes the invalidation as durable as the order: a process that
+      // died in between leaves stale stock no longer than this job takes to run. A second bump costs a miss.
+      if (current) await stockChanged(current.items.map((item) => item.product_id));
       if (current?.order_status === 'canceled') {
         await db.transaction((tx) => payments.recordFailed(tx, payment_id, 'order_canceled'));
         return;
