@@ -51,6 +51,10 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const pacedWarmup = Number(process.env.BENCH_PACED_WARMUP ?? 8);
 const pacedConnections = Number(process.env.BENCH_PACED_CONNECTIONS ?? 100);
 const steadyFractions = (process.env.BENCH_STEADY_FRACTIONS ?? '0.8').split(',').map(Number);
+if (steadyFractions.some((fraction) => !(fraction > 0 && fraction <= 1))) {
+  process.stderr.write('BENCH_STEADY_FRACTIONS: fractions of the peak, each above 0 and at most 1\n');
+  process.exit(2);
+}
 const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const soakWarmup = Number(process.env.BENCH_SOAK_WARMUP ?? 60);
 const soakSample = Number(process.env.BENCH_SOAK_SAMPLE_SECONDS ?? 5);

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { Database } from '../../platform/db/index.js';
+import { AppError } from '../../platform/http/errors.js';
 import type { JobRegistry } from '../../platform/jobs/registry.js';
 import { sendMailOnce } from '../../platform/mail/mail-job.js';
 import type { Mail, Mailer } from '../../platform/mail/mailer.js';
@@ -62,8 +63,12 @@ export function registerAuthJobs(
   registry.register(PASSWORD_RESET_EMAIL_JOB, ResetJob, async ({ user_id, nonce }) => {
     const { token, hash } = resetToken(resetKey, nonce);
     // A token spent or expired before its mail left (a long outage) is not worth a mail that cannot work.
-    if (!(await repo.resetTokenIsLive(db, hash))) return;
-    const user = await users.getUser(user_id).catch(() => undefined);
+    if (!(await repo.resetTokenIsLive(db, user_id, hash))) return;
+    // A user deleted meanwhile gets no mail; any other failure (the database away) retries the job.
+    const user = await users.getUser(user_id).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'not_found') return undefined;
+      throw error;
+    });
     if (user === undefined) return;
     const link = `${publicUrl}/reset-password?token=${token}`;
     await sendMailOnce(db, mailer, `password-reset-${nonce}`, resetMail(user, link, token));

@@ -64,11 +64,12 @@ export async function insertResetToken(
   );
 }
 
-/** Whether the reset token of this hash can still be used (unspent, unexpired). */
-export async function resetTokenIsLive(db: Queryable, hash: Buffer): Promise<boolean> {
+/** Whether the user's reset token of this hash can still be used (unspent, unexpired). */
+export async function resetTokenIsLive(db: Queryable, userId: number, hash: Buffer): Promise<boolean> {
   const { rows } = await db.query(
-    'SELECT 1 FROM password_reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()',
-    [hash],
+    `SELECT 1 FROM password_reset_tokens
+      WHERE token_hash = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > now()`,
+    [hash, userId],
   );
   return rows.length > 0;
 }

@@ -19,8 +19,9 @@ export interface Transaction extends Queryable {
   /**
    * Runs the transaction's last statement and commits with it: on PostgreSQL the statement and COMMIT travel in
    * one round trip (BEGIN likewise goes with the first statement; see postgres.ts). Nothing may be sent on the
-   * transaction after it, and the work should return right after it. When the statement fails, nothing is
-   * committed and its error is thrown.
+   * transaction after it, and the work should return right after it: once it went through, the work is
+   * committed, even if fn throws afterwards (on both engines). When the statement fails, nothing is committed
+   * and its error is thrown.
    */
   queryAndCommit<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
@@ -63,7 +64,8 @@ export interface Database extends Queryable {
   /** The read replicas and their health (empty without replicas). */
   replicas(): ReplicaState[];
   /**
-   * Runs fn in one transaction; commits when it resolves, rolls back when it throws. Inside fn, use only tx:
+   * Runs fn in one transaction; commits when it resolves, rolls back when it throws (unless the statement given
+   * to tx.queryAndCommit already went through: then it committed). Inside fn, use only tx:
    * on PGlite the database is one connection, so a query on the outer handle would wait for the transaction.
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;

@@ -27,23 +27,37 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     fenceWrite: async () => {},
     replicas: () => [],
     query: handle.query,
-    // PGlite commits when fn resolves; queryAndCommit only marks the statement as the last one.
-    transaction: (fn) =>
-      pg.transaction((tx) => {
+    // PGlite commits when fn resolves; queryAndCommit only marks the statement as the last one. As on
+    // PostgreSQL, work whose last statement went through is committed even if fn throws afterwards.
+    transaction: async (fn) => {
+      let thrownAfterLast: { error: unknown } | undefined;
+      const result = await pg.transaction(async (tx) => {
         let last = false;
+        let lastDone = false;
         const query = <R>(sql: string, params?: readonly unknown[]) => {
           if (last) return Promise.reject(new Error('The transaction already sent its last statement'));
           return run<R>(tx, sql, params);
         };
-        return fn({
-          query,
-          queryAndCommit: <R>(sql: string, params?: readonly unknown[]) => {
-            const result = query<R>(sql, params);
-            last = true;
-            return result;
-          },
-        });
-      }),
+        try {
+          return await fn({
+            query,
+            queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
+              const answer = query<R>(sql, params);
+              last = true;
+              const done = await answer;
+              lastDone = true;
+              return done;
+            },
+          });
+        } catch (error) {
+          if (!lastDone) throw error;
+          thrownAfterLast = { error };
+          return undefined;
+        }
+      });
+      if (thrownAfterLast) throw thrownAfterLast.error;
+      return result as Awaited<ReturnType<typeof fn>>;
+    },
     exec: async (sql) => {
       stats.queries += 1;
       await pg.exec(sql);

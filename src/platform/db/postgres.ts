@@ -145,6 +145,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     // Changed by tx's methods while fn runs (an assertion, so the checks after fn are not narrowed away).
     let state = 'new' as 'new' | 'open' | 'over';
     const over = () => new Error('The transaction already sent its last statement');
+    // Whether the transaction is over on the server: committed, or never begun (a lone last statement).
+    let ended = false;
     const tx: Transaction = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
         if (state === 'over') throw over();
@@ -161,17 +163,27 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         // A transaction of one statement needs no BEGIN: the statement is atomic on its own.
         const alone = state === 'new';
         state = 'over';
-        if (alone) return send<R>(sql, params);
+        if (alone) {
+          ended = true;
+          return send<R>(sql, params);
+        }
         const text = asExecute(sql, params);
-        if (text !== undefined) return (await runScript(client, `${text}; COMMIT`, 2))[0] as QueryResult<R>;
+        if (text !== undefined) {
+          const result = (await runScript(client, `${text}; COMMIT`, 2))[0] as QueryResult<R>;
+          ended = true;
+          return result;
+        }
         const result = await send<R>(sql, params);
         await run(client, 'COMMIT');
+        ended = true;
         return result;
       },
     };
     try {
       const result = await fn(tx);
       if (state === 'open') await run(client, 'COMMIT');
+      // A last statement that failed, its error caught by fn: the transaction is aborted, not over.
+      else if (state === 'over' && !ended) await run(client, 'ROLLBACK');
       return result;
     } catch (error) {
       // A failed statement leaves the transaction aborted; after a COMMIT that went through this does nothing.

@@ -45,8 +45,14 @@ function hashOf(fingerprint: unknown): string {
   return createHash('sha256').update(JSON.stringify(fingerprint)).digest('hex');
 }
 
-/** Thrown inside the transaction when the key is already taken: rolls the work back, then replays. */
-class KeyTaken extends Error {}
+/**
+ * Thrown inside the transaction when the key is already taken: rolls the work back, then replays. It carries a
+ * code, as SQL errors do: the database adapter destroys a connection whose transaction failed without one
+ * (taken for a lost connection), and a replay must not cost a reconnect.
+ */
+class KeyTaken extends Error {
+  readonly code = 'idempotency_key_taken';
+}
 
 /**
  * The answer stored as the work's last statement, committed with it (one round trip on PostgreSQL, see
