@@ -16,7 +16,11 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
 
 async function sampleSum(
-  metric: { get(): Promise<{ values: { value: number; labels: object; metricName?: string }[] }> },
+  metric: {
+    get():
+      | { values: { value: number; labels: object; metricName?: string }[] }
+      | Promise<{ values: { value: number; labels: object; metricName?: string }[] }>;
+  },
   match: (labels: Record<string, unknown>, name?: string) => boolean = () => true,
 ) {
   const { values } = await metric.get();

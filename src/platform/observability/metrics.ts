@@ -136,14 +136,19 @@ processesReporting.set(1);
 
 // ---- Database ----
 
-/** Statement duration by pool: `primary` (writes, transactions) or `reader` (replica-tolerant reads). */
-export const dbQueryDuration = new Histogram({
-  name: 'bazaar_db_query_duration_seconds',
-  help: 'Database statement duration in seconds, by pool (primary or reader)',
-  labelNames: ['pool'] as const,
-  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
-  registers: [registry],
-});
+/**
+ * Statement duration by pool: `primary` (writes, transactions) or `reader` (replica-tolerant reads). A lean
+ * histogram, like the requests': an order's ten statements each paid prom-client's labelled observation
+ * (about 1 µs; 1.3% of the server's busy time in a checkout profile).
+ */
+export const dbQueryDuration = new LatencyHistogram(
+  'bazaar_db_query_duration_seconds',
+  'Database statement duration in seconds, by pool (primary or reader)',
+  ['pool'],
+  [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+  registry,
+);
+const dbQuerySeries: Partial<Record<string, LatencySeries>> = {};
 
 export const dbQueryErrors = new Counter({
   name: 'bazaar_db_query_errors_total',
@@ -324,7 +329,12 @@ export function setScrapeDatabase(db: Database | null): void {
 
 /** Feeds the database metrics; give it to observeDatabase. One histogram observation per statement. */
 export const databaseObserver: QueryObserver = (pool, seconds, failed) => {
-  dbQueryDuration.observe({ pool }, seconds);
+  let series = dbQuerySeries[pool];
+  if (series === undefined) {
+    series = dbQueryDuration.series(pool);
+    dbQuerySeries[pool] = series;
+  }
+  series.observe(seconds);
   if (failed) dbQueryErrors.inc({ pool });
 };
 
