@@ -69,34 +69,21 @@ const STORE_ANSWER = prepared(
    ON CONFLICT (user_id, key) DO NOTHING`,
 );
 
-function answerRow(
-  request: IdempotentRequest,
-  requestHash: string,
-  answer: { status: number; body: unknown },
-) {
-  return [request.userId, request.key, requestHash, answer.status, JSON.stringify(answer.body)];
+/** The key's row, with the answer's body as the JSON text it is stored as. */
+function answerRow(request: IdempotentRequest, requestHash: string, status: number, bodyJson: string) {
+  return [request.userId, request.key, requestHash, status, bodyJson];
 }
 
-/** Stores the answer under the key; false when the key was already taken (by a committed request). */
-async function storeAnswer(
-  db: Queryable,
-  request: IdempotentRequest,
-  requestHash: string,
-  answer: { status: number; body: unknown },
-): Promise<boolean> {
-  const { rowCount } = await db.query(STORE_ANSWER, answerRow(request, requestHash, answer));
+/** Stores the answer's row under the key; false when the key was already taken (by a committed request). */
+async function storeAnswer(db: Queryable, row: unknown[]): Promise<boolean> {
+  const { rowCount } = await db.query(STORE_ANSWER, row);
   return rowCount === 1;
 }
 
-/** Stores the answer and commits the work with it; KeyTaken when another request holds the key. */
-async function commitAnswer(
-  tx: Transaction,
-  request: IdempotentRequest,
-  requestHash: string,
-  answer: { status: number; body: unknown },
-): Promise<void> {
+/** Stores the answer's row and commits the work with it; KeyTaken when another request holds the key. */
+async function commitAnswer(tx: Transaction, row: unknown[]): Promise<void> {
   try {
-    await tx.queryAndCommit(STORE_ANSWER_LAST, answerRow(request, requestHash, answer));
+    await tx.queryAndCommit(STORE_ANSWER_LAST, row);
   } catch (error) {
     if (pgErrorCode(error) === PgErrorCode.uniqueViolation && pgConstraint(error) === 'idempotency_keys_pkey')
       throw new KeyTaken();
@@ -113,9 +100,10 @@ export async function runIdempotent(
   try {
     return await db.transaction(async (tx) => {
       const result = await work(tx);
-      // The stored body is JSON; the first answer goes through the same round trip so the two are identical.
-      const answer = { status: result.status, body: JSON.parse(JSON.stringify(result.body)) };
-      await commitAnswer(tx, request, requestHash, answer);
+      // The stored body is JSON; the first answer is parsed back from the text stored, so the two are identical.
+      const bodyJson = JSON.stringify(result.body);
+      const answer = { status: result.status, body: JSON.parse(bodyJson) as unknown };
+      await commitAnswer(tx, answerRow(request, requestHash, answer.status, bodyJson));
       return { ...answer, replayed: false };
     });
   } catch (error) {
@@ -126,7 +114,8 @@ export async function runIdempotent(
       status: error.status,
       body: { ...problemOf(error.code, error.detail, error.errors), request_id: request.requestId },
     };
-    if (!(await storeAnswer(db, request, requestHash, answer))) return replay(db, request, requestHash);
+    const row = answerRow(request, requestHash, answer.status, JSON.stringify(answer.body));
+    if (!(await storeAnswer(db, row))) return replay(db, request, requestHash);
     return { ...answer, replayed: false };
   }
 }
