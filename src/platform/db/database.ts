@@ -26,6 +26,11 @@ export interface Transaction extends Queryable {
   queryAndCommit<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
+/** What either engine throws for a statement sent on a transaction after its queryAndCommit. */
+export function afterLastStatement(): Error {
+  return new Error('The transaction already sent its last statement');
+}
+
 export interface Session extends Queryable {
   exec(sql: string): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { Database, Queryable, QueryResult } from './database.js';
+import { afterLastStatement, type Database, type Queryable, type QueryResult } from './database.js';
 
 /** The embedded engine: PostgreSQL compiled to WASM, one connection, data in dataDir (or memory when null). */
 export async function openPglite(dataDir: string | null): Promise<Database> {
@@ -35,7 +35,7 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
         let last = false;
         let lastDone = false;
         const query = <R>(sql: string, params?: readonly unknown[]) => {
-          if (last) return Promise.reject(new Error('The transaction already sent its last statement'));
+          if (last) return Promise.reject(afterLastStatement());
           return run<R>(tx, sql, params);
         };
         try {

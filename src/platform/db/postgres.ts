@@ -1,5 +1,12 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult, Session, Transaction } from './database.js';
+import {
+  afterLastStatement,
+  type Database,
+  type Queryable,
+  type QueryResult,
+  type Session,
+  type Transaction,
+} from './database.js';
 import { type FenceStore, signedInReadPrimary } from './fences.js';
 import { type Lsn, parseLsn } from './lsn.js';
 import { executeText } from './piggyback.js';
@@ -144,12 +151,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     };
     // Changed by tx's methods while fn runs (an assertion, so the checks after fn are not narrowed away).
     let state = 'new' as 'new' | 'open' | 'over';
-    const over = () => new Error('The transaction already sent its last statement');
     // Whether the transaction is over on the server: committed, or never begun (a lone last statement).
     let ended = false;
     const tx: Transaction = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
-        if (state === 'over') throw over();
+        if (state === 'over') throw afterLastStatement();
         if (state === 'new') {
           state = 'open';
           const text = asExecute(sql, params);
@@ -159,7 +165,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         return send<R>(sql, params);
       },
       queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
-        if (state === 'over') throw over();
+        if (state === 'over') throw afterLastStatement();
         // A transaction of one statement needs no BEGIN: the statement is atomic on its own.
         const alone = state === 'new';
         state = 'over';
