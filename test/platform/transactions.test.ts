@@ -90,6 +90,75 @@ forEachEngine('transactions', (ctx) => {
     );
   });
 
+  it('run a deferred statement with the next one, and settle its promise with its result', async () => {
+    const answers = await ctx.db.transaction(async (tx) => {
+      const deferred = tx.defer(ADD, [40, 'deferred']);
+      const seen = await tx.query<{ id: number }>('SELECT id FROM tx_notes WHERE id = 40');
+      return { rowCount: (await deferred).rowCount, seen: seen.rows.map((row) => row.id) };
+    });
+    assert.deepEqual(answers, { rowCount: 1, seen: [40] });
+    const rows = await ctx.db.transaction(async (tx) => {
+      const first = tx.defer<{ n: number }>(prepared('SELECT $1::int AS n'), [1]);
+      const second = tx.defer<{ n: number }>(prepared('SELECT $1::int AS n'), [2]);
+      await tx.queryAndCommit(ADD, [41, 'last']);
+      return [(await first).rows[0]?.n, (await second).rows[0]?.n];
+    });
+    assert.deepEqual(rows, [1, 2]);
+    assert.deepEqual((await notes(ctx.db)).slice(-2), [40, 41]);
+  });
+
+  it('send deferred statements still waiting when the work returns before its COMMIT', async () => {
+    await ctx.db.transaction(async (tx) => {
+      await tx.query(ADD, [42, 'first']);
+      void tx.defer(ADD, [43, 'deferred, never followed']);
+    });
+    await ctx.db.transaction(async (tx) => {
+      void tx.defer(ADD, [44, 'the only statement, deferred']);
+    });
+    assert.deepEqual((await notes(ctx.db)).slice(-3), [42, 43, 44]);
+  });
+
+  it('fail the transaction when a deferred statement fails, even if the work catches the error', async () => {
+    const caught: unknown[] = [];
+    const failure = await ctx.db
+      .transaction(async (tx) => {
+        await tx.query(ADD, [45, 'undone']);
+        const deferred = tx.defer(ADD, [1, 'a duplicate key']);
+        await tx.query(ADD, [46, 'never runs']).catch((error: unknown) => caught.push(error));
+        await deferred.catch((error: unknown) => caught.push(error));
+        // Nothing more may go on this transaction, and it must not commit.
+        assert.throws(() => tx.defer(ADD, [47, 'refused']));
+        await tx.query(ADD, [47, 'refused']).catch((error: unknown) => caught.push(error));
+        return 'returned normally';
+      })
+      .catch((error: unknown) => error);
+    assert.equal(pgErrorCode(failure), PgErrorCode.uniqueViolation);
+    assert.deepEqual(
+      caught.map((error) => pgErrorCode(error)),
+      [PgErrorCode.uniqueViolation, PgErrorCode.uniqueViolation, PgErrorCode.uniqueViolation],
+    );
+    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id BETWEEN 45 AND 47');
+    assert.equal(rows.length, 0);
+  });
+
+  it("fail the transaction, and commit nothing, when a deferred statement's check throws", async () => {
+    const refuse = () => {
+      throw new Error('the check refused it');
+    };
+    for (const last of [false, true]) {
+      await assert.rejects(
+        ctx.db.transaction(async (tx) => {
+          void tx.defer(ADD, [48, 'checked'], refuse);
+          if (last) await tx.queryAndCommit(ADD, [49, 'would commit']);
+          else await tx.query(ADD, [49, 'never runs']).catch(() => 'caught');
+        }),
+        /the check refused it/,
+      );
+    }
+    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id IN (48, 49)');
+    assert.equal(rows.length, 0);
+  });
+
   it('read parameters back as they were bound, first and last in a transaction alike', async () => {
     const { rows: bound } = await ctx.db.query(ECHO, tricky);
     // Several rounds, so the statement is prepared on the connection and goes by EXECUTE on PostgreSQL.
@@ -233,6 +302,45 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
       const reset = await openPostgres({ url: database.url, poolSize: 1 });
       await reset.exec(`ALTER DATABASE ${name} RESET standard_conforming_strings`);
       await reset.close();
+    }
+  });
+
+  it('send deferred statements in the round trip of the statement after them', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    try {
+      await twoStatements(db, [50]); // ADD prepared on the one connection
+      const trips: number[] = [];
+      const counted = async (work: Parameters<Database['transaction']>[0]) => {
+        const before = proxy.roundTrips();
+        await db.transaction(work);
+        trips.push(proxy.roundTrips() - before);
+      };
+      // BEGIN + two deferred + a statement; two deferred + the last statement + COMMIT.
+      await counted(async (tx) => {
+        void tx.defer(ADD, [51, 'a']);
+        void tx.defer(ADD, [52, 'b']);
+        await tx.query(ADD, [53, 'c']);
+        void tx.defer(ADD, [54, 'd']);
+        void tx.defer(ADD, [55, 'e']);
+        await tx.queryAndCommit(ADD, [56, 'f']);
+      });
+      // BEGIN + a statement; a deferred one left waiting + COMMIT.
+      await counted(async (tx) => {
+        await tx.query(ADD, [57, 'g']);
+        void tx.defer(ADD, [58, 'h']);
+      });
+      // A checked deferred statement never rides with COMMIT: BEGIN + it, then the last statement + COMMIT.
+      await counted(async (tx) => {
+        void tx.defer(ADD, [59, 'i'], () => {});
+        await tx.queryAndCommit(ADD, [60, 'j']);
+      });
+      assert.deepEqual(trips, [2, 2, 2]);
+      assert.deepEqual(
+        (await notes(db)).filter((id) => id > 50),
+        [51, 52, 53, 54, 55, 56, 57, 58, 59, 60],
+      );
+    } finally {
+      await db.close();
     }
   });
 

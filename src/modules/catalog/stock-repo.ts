@@ -1,4 +1,4 @@
-import { prepared, type Queryable } from '../../platform/db/index.js';
+import { prepared, type Queryable, type Transaction } from '../../platform/db/index.js';
 
 /** The SQL behind stock.ts: row locks in id order, conditional decrements, restocks, current prices. */
 
@@ -43,13 +43,14 @@ const DECREMENT_STOCK = prepared(
     WHERE p.id = w.id AND p.stock_quantity >= w.quantity AND p.deleted_at IS NULL`,
 );
 
-export async function decrementStock(
-  tx: Queryable,
-  ids: readonly number[],
-  quantities: readonly number[],
-): Promise<number> {
-  const { rowCount } = await tx.query(DECREMENT_STOCK, [ids, quantities]);
-  return rowCount;
+/**
+ * Sent with the caller's next statement (Transaction.defer: its answer is not needed before): the transaction
+ * fails unless every row was decremented, which cannot happen while the rows stay locked and checked.
+ */
+export function decrementStock(tx: Transaction, ids: readonly number[], quantities: readonly number[]): void {
+  void tx.defer(DECREMENT_STOCK, [ids, quantities], ({ rowCount }) => {
+    if (rowCount !== ids.length) throw new Error(`Stock changed under a lock (${rowCount}/${ids.length})`);
+  });
 }
 
 export async function incrementStock(

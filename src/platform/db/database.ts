@@ -24,6 +24,28 @@ export interface Transaction extends Queryable {
    * and its error is thrown.
    */
   queryAndCommit<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Sends a statement whose result the work does not need before its next statement: on PostgreSQL it travels
+   * with that next one (tx.query or tx.queryAndCommit) in the same round trip; PGlite runs it at once. The
+   * promise settles when it has run. When it fails, or `check` throws on its result, the transaction fails:
+   * the statement it travelled with (or would have) rejects with that error, and nothing after it is sent or
+   * committed. Deferred statements still unsent when the work returns go before its COMMIT.
+   */
+  defer<R = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    check?: (result: QueryResult<R>) => void,
+  ): Promise<QueryResult<R>>;
+}
+
+/**
+ * The first row of a deferred statement (Transaction.defer). Like the deferred promise itself, it is no unhandled
+ * rejection when the work fails before awaiting it: that failure is the transaction's.
+ */
+export function deferFirstRow<R>(tx: Transaction, sql: string, params?: readonly unknown[]): Promise<R> {
+  const row = tx.defer<R>(sql, params).then(({ rows }) => rows[0] as R);
+  row.catch(() => {});
+  return row;
 }
 
 /** What either engine throws for a statement sent on a transaction after its queryAndCommit. */

@@ -34,6 +34,13 @@ export function observeDatabase(db: Database, observer: QueryObserver): Database
   const wrapTransaction = (tx: Transaction): Transaction => ({
     ...wrap(tx, 'primary'),
     queryAndCommit: (sql, params) => timed('primary', () => tx.queryAndCommit(sql, params)),
+    defer: (sql, params, check) => {
+      // Timed until its round trip returns. Its failure is the transaction's (thrown by the statement it went
+      // with), so the timed copy must not be an unhandled rejection either.
+      const timedResult = timed('primary', () => tx.defer(sql, params, check));
+      timedResult.catch(() => {});
+      return timedResult;
+    },
   });
   const observe = (target: Database, background: () => Database): Database => {
     const primary = wrap(target, 'primary');

@@ -34,12 +34,25 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
       const result = await pg.transaction(async (tx) => {
         let last = false;
         let lastDone = false;
-        const query = <R>(sql: string, params?: readonly unknown[]) => {
-          if (last) return Promise.reject(afterLastStatement());
+        // Deferred statements run at once (PGlite runs a transaction's statements in the order sent); the
+        // next statement waits for them, and a failure of one (or of its check) fails the transaction.
+        const running: Promise<unknown>[] = [];
+        let failure: { error: unknown } | undefined;
+        const refuseAfterEnd = () => {
+          if (last) throw afterLastStatement();
+          if (failure) throw failure.error;
+        };
+        const deferredDone = async () => {
+          if (running.length > 0) await Promise.allSettled(running.splice(0));
+          if (failure) throw failure.error;
+        };
+        const query = async <R>(sql: string, params?: readonly unknown[]) => {
+          refuseAfterEnd();
+          await deferredDone();
           return run<R>(tx, sql, params);
         };
         try {
-          return await fn({
+          const answer = await fn({
             query,
             queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
               const answer = query<R>(sql, params);
@@ -48,7 +61,25 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
               lastDone = true;
               return done;
             },
+            defer: <R>(
+              sql: string,
+              params?: readonly unknown[],
+              check?: (result: QueryResult<R>) => void,
+            ) => {
+              refuseAfterEnd();
+              const promise = run<R>(tx, sql, params).then((result) => {
+                check?.(result);
+                return result;
+              });
+              promise.catch((error: unknown) => {
+                failure ??= { error };
+              });
+              running.push(promise);
+              return promise;
+            },
           });
+          await deferredDone();
+          return answer;
         } catch (error) {
           if (!lastDone) throw error;
           thrownAfterLast = { error };

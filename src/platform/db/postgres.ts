@@ -36,6 +36,18 @@ export interface PostgresOptions {
   backgroundPoolSize?: number;
 }
 
+interface Statement {
+  sql: string;
+  params?: readonly unknown[] | undefined;
+}
+
+/** A statement given to Transaction.defer, waiting to travel with the transaction's next one. */
+interface Deferred extends Statement {
+  check: ((result: QueryResult<unknown>) => void) | undefined;
+  resolve: (result: QueryResult<unknown>) => void;
+  reject: (error: unknown) => void;
+}
+
 function replicaName(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || '5432'}`;
@@ -124,9 +136,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   }
 
   /**
-   * A transaction on client whose BEGIN goes with its first statement and whose COMMIT goes with the statement
-   * given to queryAndCommit, when those statements are prepared on the connection and `executes` (piggyback.ts);
-   * otherwise each is a round trip of its own. A transaction that sends nothing sends no BEGIN.
+   * A transaction on client whose BEGIN goes with its first statement, whose deferred statements go with the
+   * statement after them, and whose COMMIT goes with the statement given to queryAndCommit: all in one message
+   * when each of those statements is prepared on the connection and `executes` (piggyback.ts); otherwise one
+   * round trip each. A transaction that sends nothing sends no BEGIN.
    */
   async function inTransaction<T>(
     client: pg.PoolClient,
@@ -139,13 +152,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       preparedOn.set(client, known);
     }
     const names = known;
-    const asExecute = (sql: string, params?: readonly unknown[]) => {
-      const name = executes ? preparedName(sql) : undefined;
-      return name !== undefined && names.has(name) ? executeText(name, params) : undefined;
+    const asExecute = (statement: Statement) => {
+      const name = executes ? preparedName(statement.sql) : undefined;
+      return name !== undefined && names.has(name) ? executeText(name, statement.params) : undefined;
     };
-    const send = async <R>(sql: string, params?: readonly unknown[]) => {
-      const result = await run<R>(client, sql, params);
-      const name = prepare ? preparedName(sql) : undefined;
+    const send = async <R>(statement: Statement) => {
+      const result = await run<R>(client, statement.sql, statement.params);
+      const name = prepare ? preparedName(statement.sql) : undefined;
       if (name !== undefined) names.add(name);
       return result;
     };
@@ -153,45 +166,124 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     let state = 'new' as 'new' | 'open' | 'over';
     // Whether the transaction is over on the server: committed, or never begun (a lone last statement).
     let ended = false;
-    const tx: Transaction = {
-      query: async <R>(sql: string, params?: readonly unknown[]) => {
-        if (state === 'over') throw afterLastStatement();
-        if (state === 'new') {
-          state = 'open';
-          const text = asExecute(sql, params);
-          if (text !== undefined) return (await runScript(client, `BEGIN; ${text}`, 2))[1] as QueryResult<R>;
-          await run(client, 'BEGIN');
+    // Deferred statements not sent yet, in order.
+    let waiting: Deferred[] = [];
+    // What failed a deferred statement (or its check): the transaction refuses everything after it.
+    let failure: { error: unknown } | undefined;
+
+    const fail = (batch: readonly Deferred[], error: unknown): unknown => {
+      failure ??= { error };
+      for (const deferred of batch) deferred.reject(error);
+      return failure.error;
+    };
+    /** Settles a deferred statement with its result; false when its check refused it (the transaction failed). */
+    const settle = (deferred: Deferred, result: QueryResult<unknown>): boolean => {
+      try {
+        deferred.check?.(result);
+      } catch (error) {
+        fail([deferred], error);
+        return false;
+      }
+      deferred.resolve(result);
+      return true;
+    };
+
+    /**
+     * Sends the waiting deferred statements, then main (if any): BEGIN first when the transaction is new, COMMIT
+     * last when commit. One message when every statement can go by EXECUTE, else one round trip each. A check
+     * never rides with a COMMIT: the callers send checked statements before it.
+     */
+    const sendBatch = async (main: Statement | undefined, commit: boolean) => {
+      const batch = waiting;
+      waiting = [];
+      const begin = state === 'new';
+      state = commit ? 'over' : 'open';
+      // Nothing to send with it: the statement goes as prepared, without the simple protocol's EXECUTE.
+      if (main !== undefined && batch.length === 0 && !begin && !commit) return send(main);
+      const statements = main === undefined ? batch : [...batch, main];
+      const texts = statements.map(asExecute);
+      if (texts.every((text) => text !== undefined)) {
+        const script = [...(begin ? ['BEGIN'] : []), ...texts, ...(commit ? ['COMMIT'] : [])];
+        let results: QueryResult<unknown>[];
+        try {
+          results = await runScript(client, script.join('; '), script.length);
+        } catch (error) {
+          throw batch.length > 0 ? fail(batch, error) : error;
         }
-        return send<R>(sql, params);
-      },
-      queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
-        if (state === 'over') throw afterLastStatement();
-        // A transaction of one statement needs no BEGIN: the statement is atomic on its own.
-        const alone = state === 'new';
-        state = 'over';
-        if (alone) {
-          ended = true;
-          return send<R>(sql, params);
+        if (commit) ended = true;
+        const first = begin ? 1 : 0;
+        for (const [index, deferred] of batch.entries())
+          settle(deferred, results[first + index] as QueryResult<unknown>);
+        if (failure) throw failure.error;
+        return main === undefined ? undefined : results[first + batch.length];
+      }
+      if (begin) await run(client, 'BEGIN');
+      for (const [index, deferred] of batch.entries()) {
+        let result: QueryResult<unknown>;
+        try {
+          result = await send(deferred);
+        } catch (error) {
+          throw fail(batch.slice(index), error);
         }
-        const text = asExecute(sql, params);
-        if (text !== undefined) {
-          const result = (await runScript(client, `${text}; COMMIT`, 2))[0] as QueryResult<R>;
-          ended = true;
-          return result;
-        }
-        const result = await send<R>(sql, params);
+        if (!settle(deferred, result)) throw fail(batch.slice(index + 1), failure?.error);
+      }
+      const result = main === undefined ? undefined : await send(main);
+      if (commit) {
         await run(client, 'COMMIT');
         ended = true;
-        return result;
+      }
+      return result;
+    };
+    const refuseAfterEnd = () => {
+      if (state === 'over') throw afterLastStatement();
+      if (failure) throw failure.error;
+    };
+    const checked = () => waiting.some((deferred) => deferred.check !== undefined);
+
+    const tx: Transaction = {
+      query: async <R>(sql: string, params?: readonly unknown[]) => {
+        refuseAfterEnd();
+        return (await sendBatch({ sql, params }, false)) as QueryResult<R>;
+      },
+      queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
+        refuseAfterEnd();
+        if (state === 'new' && waiting.length === 0) {
+          // A transaction of one statement needs no BEGIN: the statement is atomic on its own.
+          state = 'over';
+          ended = true;
+          return send<R>({ sql, params });
+        }
+        if (checked()) await sendBatch(undefined, false);
+        return (await sendBatch({ sql, params }, true)) as QueryResult<R>;
+      },
+      defer: <R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void) => {
+        refuseAfterEnd();
+        const promise = new Promise<QueryResult<R>>((resolve, reject) => {
+          waiting.push({
+            sql,
+            params,
+            check: check as Deferred['check'],
+            resolve: resolve as Deferred['resolve'],
+            reject,
+          });
+        });
+        // Its failure is the transaction's, thrown by the statement it travels with; awaiting it is optional.
+        promise.catch(() => {});
+        return promise;
       },
     };
     try {
       const result = await fn(tx);
-      if (state === 'open') await run(client, 'COMMIT');
+      if (failure) throw failure.error;
+      if (waiting.length > 0) {
+        if (checked()) await sendBatch(undefined, false);
+        await sendBatch(undefined, true);
+      } else if (state === 'open') await run(client, 'COMMIT');
       // A last statement that failed, its error caught by fn: the transaction is aborted, not over.
       else if (state === 'over' && !ended) await run(client, 'ROLLBACK');
       return result;
     } catch (error) {
+      fail(waiting.splice(0), error);
       // A failed statement leaves the transaction aborted; after a COMMIT that went through this does nothing.
       if (state !== 'new') await client.query('ROLLBACK').catch(() => {});
       throw error;

@@ -94,7 +94,7 @@ async function commitAnswer(tx: Transaction, row: unknown[]): Promise<void> {
 export async function runIdempotent(
   db: Database,
   request: IdempotentRequest,
-  work: (tx: Queryable) => Promise<{ status: number; body: unknown }>,
+  work: (tx: Transaction) => Promise<{ status: number; body: unknown }>,
 ): Promise<IdempotentAnswer> {
   const requestHash = hashOf(request.fingerprint);
   try {
