@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Database, PgErrorCode, pgErrorCode, prepared } from '../../src/platform/db/index.js';
 import { openPostgres } from '../../src/platform/db/postgres.js';
 import { createPostgresDatabase, forEachEngine, requireService } from '../helpers/engines.js';
+import { countingProxy } from '../helpers/wire.js';
 
 const CREATE = 'CREATE TABLE tx_notes (id integer PRIMARY KEY, note text NOT NULL)';
 const ADD = prepared('INSERT INTO tx_notes (id, note) VALUES ($1, $2)');
@@ -159,6 +159,46 @@ forEachEngine('transactions', (ctx) => {
     assert.equal(rows.length, 0);
   });
 
+  it('send a deferred statement alone when the work awaits it before any other statement', async () => {
+    const answer = await ctx.db.transaction(async (tx) => {
+      const { rows } = await tx.defer<{ n: number }>(prepared('SELECT $1::int AS n'), [7]);
+      await tx.query(ADD, [61, 'after the awaited deferred statement']);
+      return rows[0]?.n;
+    });
+    assert.equal(answer, 7);
+    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 61');
+    assert.equal(rows.length, 1);
+  });
+
+  it('refuse statements once queryAndCommit was called, even before it is sent', async () => {
+    await ctx.db.transaction(async (tx) => {
+      void tx.defer(ADD, [62, 'checked'], () => {});
+      const last = tx.queryAndCommit(ADD, [63, 'last']);
+      assert.throws(() => tx.defer(ADD, [64, 'too late']), /already sent its last statement/);
+      await assert.rejects(tx.query(ADD, [64, 'too late']), /already sent its last statement/);
+      await last;
+    });
+    const { rows } = await ctx.db.query<{ id: number }>(
+      'SELECT id FROM tx_notes WHERE id IN (62, 63, 64) ORDER BY id',
+    );
+    assert.deepEqual(
+      rows.map((row) => row.id),
+      [62, 63],
+    );
+  });
+
+  it('commit nothing when the work catches a failed statement and returns', async () => {
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        await tx.query(ADD, [65, 'undone']);
+        await tx.query(ADD, [1, 'a duplicate key']).catch(() => 'caught');
+        return 'returned normally';
+      }),
+    );
+    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 65');
+    assert.equal(rows.length, 0);
+  });
+
   it('read parameters back as they were bound, first and last in a transaction alike', async () => {
     const { rows: bound } = await ctx.db.query(ECHO, tricky);
     // Several rounds, so the statement is prepared on the connection and goes by EXECUTE on PostgreSQL.
@@ -174,46 +214,6 @@ forEachEngine('transactions', (ctx) => {
     assert.deepEqual((bound[0] as { texts: unknown }).texts, tricky[2]);
   });
 });
-
-/**
- * A TCP proxy in front of PostgreSQL that counts the client's round trips: every simple Query message and every
- * Sync (which ends an extended-protocol statement) waits for the server's ReadyForQuery.
- */
-async function countingProxy(target: URL) {
-  let roundTrips = 0;
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    let pending = Buffer.alloc(0);
-    let startup = true;
-    client.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        const header = startup ? 4 : 5;
-        if (pending.length < header) break;
-        const length = startup ? pending.readInt32BE(0) : pending.readInt32BE(1) + 1;
-        if (pending.length < length) break;
-        const type = startup ? '' : String.fromCharCode(pending[0] as number);
-        if (type === 'Q' || type === 'S') roundTrips += 1;
-        pending = pending.subarray(length);
-        startup = false;
-      }
-      upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as net.AddressInfo).port);
-  return {
-    url: url.toString(),
-    roundTrips: () => roundTrips,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 const adminUrl = requireService('TEST_DATABASE_URL');
 
@@ -339,6 +339,111 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
         (await notes(db)).filter((id) => id > 50),
         [51, 52, 53, 54, 55, 56, 57, 58, 59, 60],
       );
+    } finally {
+      await db.close();
+    }
+  });
+
+  const NUMBER = prepared('SELECT $1::int AS n');
+
+  /** The value of each deferred statement and each statement, in the order sent. */
+  async function values(db: Database): Promise<(number | undefined)[]> {
+    return db.transaction(async (tx) => {
+      const n = (promise: Promise<{ rows: { n: number }[] }>) => promise.then(({ rows }) => rows[0]?.n);
+      const first = n(tx.defer(NUMBER, [1]));
+      const second = n(tx.defer(NUMBER, [2]));
+      const third = await n(tx.query(NUMBER, [3]));
+      const fourth = n(tx.defer(NUMBER, [4]));
+      const last = await n(tx.queryAndCommit(NUMBER, [5]));
+      return [await first, await second, third, await fourth, last];
+    });
+  }
+
+  it('give each deferred statement its own result from a message with BEGIN and COMMIT in it', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    try {
+      assert.deepEqual(await values(db), [1, 2, 3, 4, 5]); // each alone: NUMBER prepared on the connection
+      const before = proxy.roundTrips();
+      assert.deepEqual(await values(db), [1, 2, 3, 4, 5]);
+      assert.equal(proxy.roundTrips() - before, 2);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('fail the transaction when a deferred statement fails in the message that carries COMMIT', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    try {
+      await twoStatements(db, [70]); // ADD prepared on the one connection
+      const before = proxy.roundTrips();
+      const failure = await db
+        .transaction(async (tx) => {
+          await tx.query(ADD, [71, 'undone']);
+          void tx.defer(ADD, [70, 'a duplicate key']);
+          await tx.queryAndCommit(ADD, [72, 'not committed']);
+        })
+        .catch((error: unknown) => error);
+      assert.equal(pgErrorCode(failure), PgErrorCode.uniqueViolation);
+      // BEGIN + 71; the duplicate + 72 + COMMIT; ROLLBACK.
+      assert.equal(proxy.roundTrips() - before, 3);
+      const { rows } = await db.query('SELECT id FROM tx_notes WHERE id IN (71, 72)');
+      assert.equal(rows.length, 0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  for (const preparedStatements of [true, false]) {
+    const path = preparedStatements ? 'in one message' : 'one round trip each';
+    it(`reject the deferred statements after one whose check failed, ${path}`, async () => {
+      const db = await openPostgres({ url: proxy.url, poolSize: 1, preparedStatements });
+      try {
+        await values(db); // NUMBER prepared on the one connection
+        const settled: string[] = [];
+        const failure = await db
+          .transaction(async (tx) => {
+            const record = (name: string, promise: Promise<unknown>) =>
+              promise.then(
+                () => settled.push(`${name} resolved`),
+                () => settled.push(`${name} rejected`),
+              );
+            const checks = [
+              record('before', tx.defer(NUMBER, [1])),
+              record(
+                'checked',
+                tx.defer(NUMBER, [2], () => assert.fail('the check refused it')),
+              ),
+              record('after', tx.defer(NUMBER, [3])),
+              record('statement', tx.query(NUMBER, [4])),
+            ];
+            await Promise.all(checks);
+            void tx.defer(ADD, [73, 'refused']);
+          })
+          .catch((error: unknown) => error);
+        assert.match(String(failure), /the check refused it/);
+        assert.deepEqual(settled, [
+          'before resolved',
+          'checked rejected',
+          'after rejected',
+          'statement rejected',
+        ]);
+      } finally {
+        await db.close();
+      }
+    });
+  }
+
+  it('send a deferred statement awaited before anything else alone, in a round trip of its own', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    try {
+      await values(db);
+      const before = proxy.roundTrips();
+      await db.transaction(async (tx) => {
+        await tx.defer(NUMBER, [1]);
+        await tx.query(NUMBER, [2]);
+      });
+      // BEGIN + the deferred one; the statement; COMMIT.
+      assert.equal(proxy.roundTrips() - before, 3);
     } finally {
       await db.close();
     }

@@ -48,6 +48,16 @@ export function deferFirstRow<R>(tx: Transaction, sql: string, params?: readonly
   return row;
 }
 
+/**
+ * What the PostgreSQL adapter throws when COMMIT found the transaction aborted (a statement failed and the work
+ * caught its error): nothing was committed. PGlite throws its own error then.
+ */
+export function rolledBack(): Error {
+  return Object.assign(new Error('The transaction was rolled back: one of its statements failed'), {
+    code: '25P02', // in_failed_sql_transaction: an SQL outcome, so the connection is kept
+  });
+}
+
 /** What either engine throws for a statement sent on a transaction after its queryAndCommit. */
 export function afterLastStatement(): Error {
   return new Error('The transaction already sent its last statement');

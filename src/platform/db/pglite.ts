@@ -48,7 +48,8 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
         };
         const query = async <R>(sql: string, params?: readonly unknown[]) => {
           refuseAfterEnd();
-          await deferredDone();
+          // Sent at once unless deferred statements still run, so statements run in the order the work sent them.
+          if (running.length > 0) await deferredDone();
           return run<R>(tx, sql, params);
         };
         try {

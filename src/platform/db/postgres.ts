@@ -4,6 +4,7 @@ import {
   type Database,
   type Queryable,
   type QueryResult,
+  rolledBack,
   type Session,
   type Transaction,
 } from './database.js';
@@ -162,36 +163,47 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       if (name !== undefined) names.add(name);
       return result;
     };
+    /** COMMIT on its own. PostgreSQL answers it with ROLLBACK when a statement failed and the work caught that. */
+    const commitAlone = async () => {
+      stats.queries += 1;
+      const { command } = await client.query('COMMIT');
+      if (command === 'ROLLBACK') throw rolledBack();
+    };
     // Changed by tx's methods while fn runs (an assertion, so the checks after fn are not narrowed away).
     let state = 'new' as 'new' | 'open' | 'over';
     // Whether the transaction is over on the server: committed, or never begun (a lone last statement).
     let ended = false;
+    // queryAndCommit was called: nothing more may be added, even while it waits to send.
+    let closing = false;
     // Deferred statements not sent yet, in order.
     let waiting: Deferred[] = [];
+    // Deferred statements that went alone, their round trip not back yet (see defer).
+    let flushing: Promise<unknown> | undefined;
     // What failed a deferred statement (or its check): the transaction refuses everything after it.
     let failure: { error: unknown } | undefined;
 
+    /** Records the transaction's failure and rejects the deferred statements given; the failure's error. */
     const fail = (batch: readonly Deferred[], error: unknown): unknown => {
       failure ??= { error };
       for (const deferred of batch) deferred.reject(error);
       return failure.error;
     };
-    /** Settles a deferred statement with its result; false when its check refused it (the transaction failed). */
-    const settle = (deferred: Deferred, result: QueryResult<unknown>): boolean => {
+    /** Runs a deferred statement's check and resolves it; the check's error, when it refused the result. */
+    const settle = (deferred: Deferred, result: QueryResult<unknown>): { error: unknown } | undefined => {
       try {
         deferred.check?.(result);
       } catch (error) {
-        fail([deferred], error);
-        return false;
+        return { error };
       }
       deferred.resolve(result);
-      return true;
+      return undefined;
     };
 
     /**
      * Sends the waiting deferred statements, then main (if any): BEGIN first when the transaction is new, COMMIT
      * last when commit. One message when every statement can go by EXECUTE, else one round trip each. A check
-     * never rides with a COMMIT: the callers send checked statements before it.
+     * never rides with a COMMIT: the callers send checked statements before it. When a deferred statement
+     * fails, or its check, it and those after it reject with that error, and so does main.
      */
     const sendBatch = async (main: Statement | undefined, commit: boolean) => {
       const batch = waiting;
@@ -208,37 +220,45 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         try {
           results = await runScript(client, script.join('; '), script.length);
         } catch (error) {
+          // Which statement of the message failed is not known: with deferred ones in it, the transaction fails.
           throw batch.length > 0 ? fail(batch, error) : error;
         }
         if (commit) ended = true;
         const first = begin ? 1 : 0;
-        for (const [index, deferred] of batch.entries())
-          settle(deferred, results[first + index] as QueryResult<unknown>);
-        if (failure) throw failure.error;
+        for (const [index, deferred] of batch.entries()) {
+          const refused = settle(deferred, results[first + index] as QueryResult<unknown>);
+          if (refused) throw fail(batch.slice(index), refused.error);
+        }
         return main === undefined ? undefined : results[first + batch.length];
       }
-      if (begin) await run(client, 'BEGIN');
-      for (const [index, deferred] of batch.entries()) {
-        let result: QueryResult<unknown>;
-        try {
-          result = await send(deferred);
-        } catch (error) {
-          throw fail(batch.slice(index), error);
+      let next = 0; // the first deferred statement of the batch not settled yet
+      try {
+        if (begin) await run(client, 'BEGIN');
+        for (; next < batch.length; next += 1) {
+          const deferred = batch[next] as Deferred;
+          const refused = settle(deferred, await send(deferred));
+          if (refused) throw refused.error;
         }
-        if (!settle(deferred, result)) throw fail(batch.slice(index + 1), failure?.error);
+      } catch (error) {
+        throw fail(batch.slice(next), error);
       }
       const result = main === undefined ? undefined : await send(main);
       if (commit) {
-        await run(client, 'COMMIT');
+        await commitAlone();
         ended = true;
       }
       return result;
     };
     const refuseAfterEnd = () => {
-      if (state === 'over') throw afterLastStatement();
+      if (state === 'over' || closing) throw afterLastStatement();
       if (failure) throw failure.error;
     };
-    const checked = () => waiting.some((deferred) => deferred.check !== undefined);
+    /** Before a COMMIT goes: deferred statements that went alone are back, checked ones sent, none failed. */
+    const readyToCommit = async () => {
+      if (flushing) await flushing.catch(() => {});
+      if (failure) throw failure.error;
+      if (waiting.some((deferred) => deferred.check !== undefined)) await sendBatch(undefined, false);
+    };
 
     const tx: Transaction = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
@@ -247,13 +267,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       },
       queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
         refuseAfterEnd();
+        closing = true;
         if (state === 'new' && waiting.length === 0) {
           // A transaction of one statement needs no BEGIN: the statement is atomic on its own.
           state = 'over';
           ended = true;
           return send<R>({ sql, params });
         }
-        if (checked()) await sendBatch(undefined, false);
+        await readyToCommit();
         return (await sendBatch({ sql, params }, true)) as QueryResult<R>;
       },
       defer: <R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void) => {
@@ -269,16 +290,26 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         });
         // Its failure is the transaction's, thrown by the statement it travels with; awaiting it is optional.
         promise.catch(() => {});
+        // The work's next statement normally takes it along within this turn of the event loop. If none comes
+        // by the end of it (the work awaits this result first, or something else), it goes alone rather than
+        // keep its promise, and the connection, waiting.
+        if (waiting.length === 1) {
+          setImmediate(() => {
+            if (waiting.length === 0) return;
+            const sent = sendBatch(undefined, false);
+            flushing = sent;
+            sent.catch(() => {}); // recorded as the transaction's failure
+          });
+        }
         return promise;
       },
     };
     try {
       const result = await fn(tx);
-      if (failure) throw failure.error;
-      if (waiting.length > 0) {
-        if (checked()) await sendBatch(undefined, false);
-        await sendBatch(undefined, true);
-      } else if (state === 'open') await run(client, 'COMMIT');
+      closing = true;
+      await readyToCommit();
+      if (waiting.length > 0) await sendBatch(undefined, true);
+      else if (state === 'open') await commitAlone();
       // A last statement that failed, its error caught by fn: the transaction is aborted, not over.
       else if (state === 'over' && !ended) await run(client, 'ROLLBACK');
       return result;

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Database, migrate } from '../../src/platform/db/index.js';
+import { openPostgres } from '../../src/platform/db/postgres.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { createPostgresDatabase, requireService } from '../helpers/engines.js';
+import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { countingProxy } from '../helpers/wire.js';
+import { addToCart, checkout, newShopper, stockOf } from './shop.js';
+
+const adminUrl = requireService('TEST_DATABASE_URL');
+
+/**
+ * The checkout's round trips to PostgreSQL, counted on the wire (docs/db_optimization.md, "The checkout's
+ * statements"): a proxy between the app and the server counts every message that waits for an answer. On
+ * PGlite there is no wire; the checkout's behaviour on both engines is checkout.test.ts's.
+ */
+describe('checkout on PostgreSQL, counted on the wire', { skip: !adminUrl }, () => {
+  let database: { url: string; drop: () => Promise<void> };
+  let proxy: Awaited<ReturnType<typeof countingProxy>>;
+  let db: Database;
+  let t: TestApp;
+  before(async () => {
+    database = await createPostgresDatabase(adminUrl as string);
+    proxy = await countingProxy(new URL(database.url));
+    // One connection, so every checkout finds the statements the ones before it prepared.
+    db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    await migrate(db);
+    t = await buildTestApp(db);
+  });
+  after(async () => {
+    await t?.close();
+    await db?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  it('place an order in four round trips once its statements are prepared on the connection', async () => {
+    const categoryId = await insertCategory(db, 'Wire');
+    // A name that must survive being written as a literal: quotes, a backslash, a comma, braces.
+    const lamp = await insertProduct(db, {
+      name: `O'Neil's "lamp", \\ {big}`,
+      price: '19.99',
+      stock: 100,
+      categoryId,
+    });
+    const clip = await insertProduct(db, { name: 'Clip', price: '0.10', stock: 100, categoryId });
+    const shopper = await newShopper(t, db);
+    const trips: number[] = [];
+    const orders: { id: number; total_amount: string; items: { product_name: string }[] }[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      await addToCart(t, shopper, lamp, 3);
+      await addToCart(t, shopper, clip, 3);
+      const before = proxy.roundTrips();
+      const res = await checkout(t, shopper);
+      trips.push(proxy.roundTrips() - before);
+      assert.equal(res.statusCode, 201, res.body);
+      orders.push(res.json());
+    }
+    // The first checkout prepares its statements one round trip each; then: BEGIN and the cart's lines; the
+    // order's id and the stock's lock; the decrement, the order and the payment; the key and COMMIT.
+    assert.deepEqual(trips.slice(1), [4, 4]);
+    for (const order of orders) {
+      assert.equal(order.total_amount, '60.27');
+      assert.deepEqual(
+        order.items.map((item) => item.product_name),
+        [`O'Neil's "lamp", \\ {big}`, 'Clip'],
+      );
+    }
+    const { rows } = await db.query<{ id: number }>('SELECT order_id AS id FROM payments ORDER BY order_id');
+    assert.deepEqual(
+      rows.map((row) => row.id),
+      orders.map((order) => order.id),
+    );
+    assert.equal(await stockOf(db, lamp), 91);
+    assert.equal(await stockOf(db, clip), 91);
+  });
+});
