@@ -23,12 +23,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '../src/platform/db/index.js';
 import { openPostgres } from '../src/platform/db/postgres.js';
 import { createAccessTokens } from '../src/platform/http/auth.js';
+import { HttpConnection } from './http-connection.js';
 import { percentile } from './paced.js';
 import { adminQuery, freePort, procStat } from './processes.js';
 
@@ -69,38 +69,6 @@ function startServer(env: Record<string, string>): Promise<ChildProcess> {
       }
     }, 200);
     child.on('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-  });
-}
-
-/**
- * A keep-alive HTTP client far lighter than fetch: the load generator shares the machine's two cores with the
- * server and PostgreSQL, so every cycle it spends is taken from what is measured.
- */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1_000 });
-function send(
-  base: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<number> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent,
-        headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
   });
 }
 
@@ -153,29 +121,34 @@ async function scenario(
   const started = Date.now();
   await Promise.all(
     tokens.map(async (token, buyer) => {
-      const headers = { authorization: `Bearer ${token}` };
+      // Each buyer on a keep-alive connection of its own (bench/http-connection.ts).
+      const connection = new HttpConnection(new URL(base));
+      const auth = `Authorization: Bearer ${token}`;
       let n = 0;
-      while (Date.now() < deadline) {
-        for (const productId of pickProducts()) {
-          const status = await send(base, 'POST', '/api/cart/items/', headers, {
-            product_id: productId,
-            quantity: 1 + (n % 3),
-          });
-          if (status !== 201) note('add', status);
+      try {
+        while (Date.now() < deadline) {
+          for (const productId of pickProducts()) {
+            const status = await connection.request('POST', '/api/cart/items/', [auth], {
+              product_id: productId,
+              quantity: 1 + (n % 3),
+            });
+            if (status !== 201) note('add', status);
+          }
+          n += 1;
+          const begun = performance.now();
+          const status = await connection.request(
+            'POST',
+            '/api/orders/',
+            [auth, `Idempotency-Key: bench-${buyer}-${n}-${started}`],
+            { payment_method: 'card', payment_token: 'tok_visa' },
+          );
+          tally.latencies.push(performance.now() - begun);
+          note('checkout', status);
+          if (status === 201) tally.orders += 1;
+          else await connection.request('DELETE', '/api/cart/', [auth]);
         }
-        n += 1;
-        const begun = performance.now();
-        const status = await send(
-          base,
-          'POST',
-          '/api/orders/',
-          { ...headers, 'idempotency-key': `bench-${buyer}-${n}-${started}` },
-          { payment_method: 'card', payment_token: 'tok_visa' },
-        );
-        tally.latencies.push(performance.now() - begun);
-        note('checkout', status);
-        if (status === 201) tally.orders += 1;
-        else await send(base, 'DELETE', '/api/cart/', headers);
+      } finally {
+        connection.close();
       }
     }),
   );

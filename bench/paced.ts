@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { answerLength } from './http-connection.js';
 
 /**
  * A steady, open-loop load: `rate` GETs of one URL per second, what "p99 at 80% of the peak rate" asks for.
@@ -34,19 +35,6 @@ interface Connection {
   /** When the request in flight was queued (ms, performance.now()). */
   queuedAt: number;
   pending: Buffer;
-}
-
-const HEADER_END = Buffer.from('\r\n\r\n');
-
-/** Status and total length of the answer at the start of buffer, once its head has arrived. */
-function answerLength(buffer: Buffer): { status: number; length: number } | undefined {
-  const end = buffer.indexOf(HEADER_END);
-  if (end < 0) return undefined;
-  const head = buffer.toString('latin1', 0, end);
-  const status = Number(head.slice(9, 12));
-  const match = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-  if (!match) throw new Error('an answer without Content-Length');
-  return { status, length: end + HEADER_END.length + Number(match[1]) };
 }
 
 /** The p-th percentile of sorted values (0 when there are none). */
