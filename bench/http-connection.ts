@@ -31,6 +31,8 @@ export class HttpConnection {
   private readonly ready: Promise<void>;
   private pending: Buffer = Buffer.alloc(0);
   private waiter: { resolve: (status: number) => void; reject: (error: Error) => void } | undefined;
+  /** Why the socket is unusable (closed, failed), once it is. */
+  private closed: Error | undefined;
 
   constructor(private readonly target: URL) {
     this.socket = net.connect(Number(target.port || 80), target.hostname);
@@ -39,14 +41,19 @@ export class HttpConnection {
       this.socket.once('connect', () => resolve());
       this.socket.once('error', reject);
     });
+    this.ready.catch(() => {}); // reported to the request that awaits it
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
     this.socket.on('error', (error) => this.fail(error));
     this.socket.on('close', () => this.fail(new Error('the server closed the connection')));
   }
 
-  /** Sends one request (headers as `name: value` lines, body as JSON) and resolves to the answer's status. */
+  /**
+   * Sends one request (headers as `name: value` lines, body as JSON) and resolves to the answer's status;
+   * rejects when the connection is or gets closed (no reconnection: a load generator should see that).
+   */
   async request(method: string, path: string, headers: readonly string[], body?: unknown): Promise<number> {
     await this.ready;
+    if (this.closed) throw this.closed;
     if (this.waiter) throw new Error('one request at a time');
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const lines = [`${method} ${path} HTTP/1.1`, `Host: ${this.target.host}`, ...headers];
@@ -56,7 +63,9 @@ export class HttpConnection {
     const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
-      this.socket.write(payload === undefined ? head : Buffer.concat([head, payload]));
+      this.socket.write(payload === undefined ? head : Buffer.concat([head, payload]), (error) => {
+        if (error) this.fail(error);
+      });
     });
   }
 
@@ -78,10 +87,16 @@ export class HttpConnection {
     this.pending = this.pending.subarray(answer.length);
     const waiter = this.waiter;
     this.waiter = undefined;
+    // One request is in flight at a time, so nothing else may follow its answer.
+    if (this.pending.length > 0 || waiter === undefined) {
+      this.fail(new Error('an answer no request asked for'));
+      this.socket.destroy();
+    }
     waiter?.resolve(answer.status);
   }
 
   private fail(error: Error): void {
+    this.closed ??= error;
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.reject(error);

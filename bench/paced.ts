@@ -14,8 +14,8 @@ import { answerLength } from './http-connection.js';
  * (no coordinated omission), while the timer's own lateness, the load generator's, does not (nor, on two
  * shared cores, a stall of the generator caused by the server: the bare ceiling measured the same way, beside
  * the API, shows what such stalls cost). Requests still unanswered 2 s after the last is due count as errors,
- * not in the percentiles. Answers are read
- * by Content-Length (what Bazaar's catalog answers carry); anything else counts as an error.
+ * not in the percentiles. Answers are read by Content-Length (what Bazaar's catalog answers carry; a 304
+ * carries no body and counts as non-2xx); anything else counts as an error.
  */
 
 export interface PacedResult {

@@ -199,6 +199,37 @@ forEachEngine('transactions', (ctx) => {
     assert.equal(rows.length, 0);
   });
 
+  it('run statements in the order the work sent them, deferred or not', async () => {
+    const TICKET = prepared(`SELECT $1::text AS name, nextval('tx_tickets')::int AS n`);
+    await ctx.db.exec('CREATE SEQUENCE IF NOT EXISTS tx_tickets');
+    const order = await ctx.db.transaction(async (tx) => {
+      const sent = [
+        tx.defer<{ name: string; n: number }>(TICKET, ['a']),
+        tx.query<{ name: string; n: number }>(TICKET, ['b']),
+        tx.defer<{ name: string; n: number }>(TICKET, ['c']),
+        tx.query<{ name: string; n: number }>(TICKET, ['d']),
+      ];
+      const rows = (await Promise.all(sent)).map(({ rows }) => rows[0] as { name: string; n: number });
+      return rows.sort((x, y) => x.n - y.n).map((row) => row.name);
+    });
+    assert.deepEqual(order, ['a', 'b', 'c', 'd']);
+  });
+
+  it('send nothing after the rollback when the work throws while deferred statements go alone', async () => {
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        void tx.defer(ADD, [80, 'undone']);
+        void tx.defer(ADD, [81, 'undone']);
+        await new Promise((resolve) => setImmediate(resolve)); // they leave alone meanwhile
+        throw new Error('the work failed');
+      }),
+      /the work failed/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id IN (80, 81)');
+    assert.equal(rows.length, 0);
+  });
+
   it('read parameters back as they were bound, first and last in a transaction alike', async () => {
     const { rows: bound } = await ctx.db.query(ECHO, tricky);
     // Several rounds, so the statement is prepared on the connection and goes by EXECUTE on PostgreSQL.
@@ -444,6 +475,26 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
       });
       // BEGIN + the deferred one; the statement; COMMIT.
       assert.equal(proxy.roundTrips() - before, 3);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('send nothing after the rollback when the work throws while deferred statements go one by one', async () => {
+    const db = await openPostgres({ url: proxy.url, poolSize: 1, preparedStatements: false });
+    try {
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          void tx.defer(ADD, [82, 'undone']);
+          void tx.defer(ADD, [83, 'undone']);
+          await new Promise((resolve) => setImmediate(resolve)); // the first is on its way
+          throw new Error('the work failed');
+        }),
+        /the work failed/,
+      );
+      // The same connection, next: had the second gone after the ROLLBACK, it would have committed alone.
+      const { rows } = await db.query('SELECT id FROM tx_notes WHERE id IN (82, 83)');
+      assert.equal(rows.length, 0);
     } finally {
       await db.close();
     }

@@ -34,23 +34,39 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
       const result = await pg.transaction(async (tx) => {
         let last = false;
         let lastDone = false;
-        // Deferred statements run at once (PGlite runs a transaction's statements in the order sent); the
-        // next statement waits for them, and a failure of one (or of its check) fails the transaction.
-        const running: Promise<unknown>[] = [];
+        // The work returned: nothing more may be added.
+        let closing = false;
+        // Statements run one after another, in the order the work sent them (deferred ones at once, with no
+        // round trip to save); a deferred one that fails, or whose check does, fails the transaction, and nothing
+        // after it runs.
+        let tail: Promise<unknown> = Promise.resolve();
         let failure: { error: unknown } | undefined;
         const refuseAfterEnd = () => {
-          if (last) throw afterLastStatement();
+          if (last || closing) throw afterLastStatement();
           if (failure) throw failure.error;
         };
-        const deferredDone = async () => {
-          if (running.length > 0) await Promise.allSettled(running.splice(0));
-          if (failure) throw failure.error;
+        const enqueue = <R>(
+          sql: string,
+          params: readonly unknown[] | undefined,
+          deferred?: { check?: ((result: QueryResult<R>) => void) | undefined },
+        ): Promise<QueryResult<R>> => {
+          const result = tail.then(async () => {
+            if (failure) throw failure.error;
+            try {
+              const answer = await run<R>(tx, sql, params);
+              deferred?.check?.(answer);
+              return answer;
+            } catch (error) {
+              if (deferred) failure ??= { error };
+              throw error;
+            }
+          });
+          tail = result.catch(() => {});
+          return result;
         };
         const query = async <R>(sql: string, params?: readonly unknown[]) => {
           refuseAfterEnd();
-          // Sent at once unless deferred statements still run, so statements run in the order the work sent them.
-          if (running.length > 0) await deferredDone();
-          return run<R>(tx, sql, params);
+          return enqueue<R>(sql, params);
         };
         try {
           const answer = await fn({
@@ -68,21 +84,25 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
               check?: (result: QueryResult<R>) => void,
             ) => {
               refuseAfterEnd();
-              const promise = run<R>(tx, sql, params).then((result) => {
-                check?.(result);
-                return result;
-              });
-              promise.catch((error: unknown) => {
-                failure ??= { error };
-              });
-              running.push(promise);
+              const promise = enqueue<R>(sql, params, { check });
+              // Its failure is the transaction's; awaiting it is optional.
+              promise.catch(() => {});
               return promise;
             },
           });
-          await deferredDone();
+          closing = true;
+          await tail;
+          if (failure) throw failure.error;
           return answer;
         } catch (error) {
-          if (!lastDone) throw error;
+          closing = true;
+          if (!lastDone) {
+            // A deferred statement's failure is the cause of whatever failed after it. Statements still queued
+            // are refused, and the one running comes back, before PGlite rolls back.
+            failure ??= { error };
+            await tail;
+            throw failure.error;
+          }
           thrownAfterLast = { error };
           return undefined;
         }

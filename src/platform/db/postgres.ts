@@ -112,13 +112,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   /** The names prepared on each connection, as far as transactions saw them: those may go by EXECUTE. */
   const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
-  /** Several statements in one simple-protocol message; the result of each, in order. */
+  /** Several statements in one simple-protocol message; the result of each, in order, with its command tag. */
   const runScript = async (client: pg.PoolClient, text: string, statements: number) => {
     stats.queries += statements;
     const results = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
     return (Array.isArray(results) ? results : [results]).map((result) => ({
       rows: result.rows,
       rowCount: result.rowCount ?? 0,
+      command: result.command,
     }));
   };
 
@@ -140,7 +141,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
    * A transaction on client whose BEGIN goes with its first statement, whose deferred statements go with the
    * statement after them, and whose COMMIT goes with the statement given to queryAndCommit: all in one message
    * when each of those statements is prepared on the connection and `executes` (piggyback.ts); otherwise one
-   * round trip each. A transaction that sends nothing sends no BEGIN.
+   * round trip each. A transaction that sends nothing sends no BEGIN. Sends go strictly one after another, in
+   * the order the work made them, and none goes once one failed.
    */
   async function inTransaction<T>(
     client: pg.PoolClient,
@@ -173,19 +175,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     let state = 'new' as 'new' | 'open' | 'over';
     // Whether the transaction is over on the server: committed, or never begun (a lone last statement).
     let ended = false;
-    // queryAndCommit was called: nothing more may be added, even while it waits to send.
+    // queryAndCommit was called, or the work returned: nothing more may be added.
     let closing = false;
-    // Deferred statements not sent yet, in order.
+    // Deferred statements not taken by a send yet, in order.
     let waiting: Deferred[] = [];
-    // Deferred statements that went alone, their round trip not back yet (see defer).
-    let flushing: Promise<unknown> | undefined;
+    // The last send: each waits for the one before it.
+    let tail: Promise<unknown> = Promise.resolve();
     // What failed a deferred statement (or its check): the transaction refuses everything after it.
     let failure: { error: unknown } | undefined;
 
     /** Records the transaction's failure and rejects the deferred statements given; the failure's error. */
     const fail = (batch: readonly Deferred[], error: unknown): unknown => {
       failure ??= { error };
-      for (const deferred of batch) deferred.reject(error);
+      for (const deferred of batch) deferred.reject(failure.error);
       return failure.error;
     };
     /** Runs a deferred statement's check and resolves it; the check's error, when it refused the result. */
@@ -200,29 +202,32 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     };
 
     /**
-     * Sends the waiting deferred statements, then main (if any): BEGIN first when the transaction is new, COMMIT
-     * last when commit. One message when every statement can go by EXECUTE, else one round trip each. A check
-     * never rides with a COMMIT: the callers send checked statements before it. When a deferred statement
-     * fails, or its check, it and those after it reject with that error, and so does main.
+     * Sends batch (deferred statements), then main (if any): BEGIN first when begin, COMMIT last when commit. One
+     * message when every statement can go by EXECUTE, else one round trip each. When a deferred statement fails,
+     * or its check, it and those after it reject with that error, and so does main.
      */
-    const sendBatch = async (main: Statement | undefined, commit: boolean) => {
-      const batch = waiting;
-      waiting = [];
-      const begin = state === 'new';
-      state = commit ? 'over' : 'open';
+    const sendNow = async (
+      batch: Deferred[],
+      main: Statement | undefined,
+      begin: boolean,
+      commit: boolean,
+    ) => {
+      if (failure) throw fail(batch, failure.error);
       // Nothing to send with it: the statement goes as prepared, without the simple protocol's EXECUTE.
       if (main !== undefined && batch.length === 0 && !begin && !commit) return send(main);
       const statements = main === undefined ? batch : [...batch, main];
       const texts = statements.map(asExecute);
       if (texts.every((text) => text !== undefined)) {
         const script = [...(begin ? ['BEGIN'] : []), ...texts, ...(commit ? ['COMMIT'] : [])];
-        let results: QueryResult<unknown>[];
+        let results: (QueryResult<unknown> & { command: string })[];
         try {
           results = await runScript(client, script.join('; '), script.length);
         } catch (error) {
           // Which statement of the message failed is not known: with deferred ones in it, the transaction fails.
           throw batch.length > 0 ? fail(batch, error) : error;
         }
+        // A COMMIT alone in its message finds the transaction aborted when the work caught a failed statement.
+        if (commit && results.at(-1)?.command === 'ROLLBACK') throw rolledBack();
         if (commit) ended = true;
         const first = begin ? 1 : 0;
         for (const [index, deferred] of batch.entries()) {
@@ -249,21 +254,37 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       }
       return result;
     };
+    /**
+     * Takes the waiting deferred statements and main at once, so the message holds what the work sent until now,
+     * and sends them once the sends before have come back.
+     */
+    const enqueue = (
+      main: Statement | undefined,
+      commit: boolean,
+    ): Promise<QueryResult<unknown> | undefined> => {
+      const batch = waiting;
+      waiting = [];
+      const begin = state === 'new';
+      state = commit ? 'over' : 'open';
+      const sent = tail.then(() => sendNow(batch, main, begin, commit));
+      tail = sent.catch(() => {}); // a failure is the caller's, and recorded when it is the transaction's
+      return sent;
+    };
+    /** main (if any) with COMMIT; a checked deferred statement goes in a send before it, never with COMMIT. */
+    const enqueueCommit = (main: Statement | undefined) => {
+      if (waiting.some((deferred) => deferred.check !== undefined))
+        void enqueue(undefined, false).catch(() => {});
+      return enqueue(main, true);
+    };
     const refuseAfterEnd = () => {
       if (state === 'over' || closing) throw afterLastStatement();
       if (failure) throw failure.error;
-    };
-    /** Before a COMMIT goes: deferred statements that went alone are back, checked ones sent, none failed. */
-    const readyToCommit = async () => {
-      if (flushing) await flushing.catch(() => {});
-      if (failure) throw failure.error;
-      if (waiting.some((deferred) => deferred.check !== undefined)) await sendBatch(undefined, false);
     };
 
     const tx: Transaction = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
         refuseAfterEnd();
-        return (await sendBatch({ sql, params }, false)) as QueryResult<R>;
+        return (await enqueue({ sql, params }, false)) as QueryResult<R>;
       },
       queryAndCommit: async <R>(sql: string, params?: readonly unknown[]) => {
         refuseAfterEnd();
@@ -274,8 +295,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
           ended = true;
           return send<R>({ sql, params });
         }
-        await readyToCommit();
-        return (await sendBatch({ sql, params }, true)) as QueryResult<R>;
+        return (await enqueueCommit({ sql, params })) as QueryResult<R>;
       },
       defer: <R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void) => {
         refuseAfterEnd();
@@ -295,10 +315,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         // keep its promise, and the connection, waiting.
         if (waiting.length === 1) {
           setImmediate(() => {
-            if (waiting.length === 0) return;
-            const sent = sendBatch(undefined, false);
-            flushing = sent;
-            sent.catch(() => {}); // recorded as the transaction's failure
+            if (waiting.length > 0 && !closing) void enqueue(undefined, false).catch(() => {});
           });
         }
         return promise;
@@ -307,17 +324,23 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     try {
       const result = await fn(tx);
       closing = true;
-      await readyToCommit();
-      if (waiting.length > 0) await sendBatch(undefined, true);
-      else if (state === 'open') await commitAlone();
-      // A last statement that failed, its error caught by fn: the transaction is aborted, not over.
-      else if (state === 'over' && !ended) await run(client, 'ROLLBACK');
+      if (waiting.length > 0 || state === 'open') await enqueueCommit(undefined);
+      else {
+        await tail;
+        if (failure) throw failure.error;
+        // A last statement that failed, its error caught by fn: the transaction is aborted, not over.
+        if (state === 'over' && !ended) await run(client, 'ROLLBACK');
+      }
       return result;
     } catch (error) {
-      fail(waiting.splice(0), error);
+      // A deferred statement's failure is the cause of whatever failed after it.
+      const cause = failure?.error ?? error;
+      closing = true;
+      fail(waiting.splice(0), cause);
+      await tail; // sends already on their way come back first; those not yet sent are refused
       // A failed statement leaves the transaction aborted; after a COMMIT that went through this does nothing.
       if (state !== 'new') await client.query('ROLLBACK').catch(() => {});
-      throw error;
+      throw cause;
     }
   }
 
