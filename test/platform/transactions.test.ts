@@ -187,6 +187,20 @@ forEachEngine('transactions', (ctx) => {
     );
   });
 
+  it('throw when the work catches its failed last statement and returns, alone or not', async () => {
+    for (const alone of [false, true]) {
+      await assert.rejects(
+        ctx.db.transaction(async (tx) => {
+          if (!alone) await tx.query(ADD, [66, 'undone']);
+          await tx.queryAndCommit(ADD, [1, 'a duplicate key']).catch(() => 'caught');
+          return 'returned normally';
+        }),
+      );
+    }
+    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 66');
+    assert.equal(rows.length, 0);
+  });
+
   it('commit nothing when the work catches a failed statement and returns', async () => {
     await assert.rejects(
       ctx.db.transaction(async (tx) => {
@@ -291,14 +305,16 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
     const db = await openPostgres({ url: proxy.url, poolSize: 1 });
     try {
       await twoStatements(db, [30]); // ADD prepared on the one connection: the last statement goes with COMMIT
-      const answer = await db.transaction(async (tx) => {
-        await tx.query(ADD, [31, 'undone with the failed last statement']);
-        return tx.queryAndCommit(ADD, [30, 'a duplicate key']).then(
-          () => 'committed',
-          (error: unknown) => pgErrorCode(error),
-        );
-      });
-      assert.equal(answer, PgErrorCode.uniqueViolation);
+      const caught: unknown[] = [];
+      const failure = await db
+        .transaction(async (tx) => {
+          await tx.query(ADD, [31, 'undone with the failed last statement']);
+          await tx.queryAndCommit(ADD, [30, 'a duplicate key']).catch((error: unknown) => caught.push(error));
+          return 'returned normally';
+        })
+        .catch((error: unknown) => error);
+      assert.deepEqual(caught.map(pgErrorCode), [PgErrorCode.uniqueViolation]);
+      assert.equal(pgErrorCode(failure), '25P02'); // rolled back, and said so
       // The same connection serves the next statement: no transaction was left aborted on it.
       const { rows } = await db.query<{ id: number }>('SELECT id FROM tx_notes WHERE id IN (30, -30, 31)');
       assert.deepEqual(rows.map((row) => row.id).sort(), [-30, 30]);

@@ -21,7 +21,8 @@ export interface Transaction extends Queryable {
    * one round trip (BEGIN likewise goes with the first statement; see postgres.ts). Nothing may be sent on the
    * transaction after it, and the work should return right after it: once it went through, the work is
    * committed, even if fn throws afterwards (on both engines). When the statement fails, nothing is committed
-   * and its error is thrown.
+   * and its error is thrown; if fn catches it and returns, the transaction throws all the same (on PostgreSQL
+   * rolledBack()), as it does for any failed statement whose error fn caught.
    */
   queryAndCommit<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /**

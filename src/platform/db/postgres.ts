@@ -181,14 +181,20 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     let waiting: Deferred[] = [];
     // The last send: each waits for the one before it.
     let tail: Promise<unknown> = Promise.resolve();
-    // What failed a deferred statement (or its check): the transaction refuses everything after it.
-    let failure: { error: unknown } | undefined;
+    // What failed the transaction, refused everything after it: `deferred` when it is known to be a deferred
+    // statement's failure (or its check's), the cause of whatever failed after it; else a message's failure
+    // that no statement of it can be told from.
+    let failure: { error: unknown; deferred: boolean } | undefined;
 
     /** Records the transaction's failure and rejects the deferred statements given; the failure's error. */
-    const fail = (batch: readonly Deferred[], error: unknown): unknown => {
-      failure ??= { error };
-      for (const deferred of batch) deferred.reject(failure.error);
+    const fail = (batch: readonly Deferred[], error: unknown, deferred = true): unknown => {
+      failure ??= { error, deferred };
+      for (const statement of batch) statement.reject(failure.error);
       return failure.error;
+    };
+    /** Refuses the rest of a send once the transaction failed (the work threw meanwhile, say). */
+    const stillGood = () => {
+      if (failure) throw failure.error;
     };
     /** Runs a deferred statement's check and resolves it; the check's error, when it refused the result. */
     const settle = (deferred: Deferred, result: QueryResult<unknown>): { error: unknown } | undefined => {
@@ -223,11 +229,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         try {
           results = await runScript(client, script.join('; '), script.length);
         } catch (error) {
-          // Which statement of the message failed is not known: with deferred ones in it, the transaction fails.
-          throw batch.length > 0 ? fail(batch, error) : error;
+          // Which statement of the message failed is not known: with deferred ones in it, the transaction fails,
+          // and the work gets the message's error as the main statement's (it may map it: a key taken, say).
+          if (batch.length > 0) fail(batch, error, false);
+          throw error;
         }
         // A COMMIT alone in its message finds the transaction aborted when the work caught a failed statement.
-        if (commit && results.at(-1)?.command === 'ROLLBACK') throw rolledBack();
+        if (commit && results.at(-1)?.command === 'ROLLBACK') throw fail(batch, rolledBack(), false);
         if (commit) ended = true;
         const first = begin ? 1 : 0;
         for (const [index, deferred] of batch.entries()) {
@@ -240,6 +248,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       try {
         if (begin) await run(client, 'BEGIN');
         for (; next < batch.length; next += 1) {
+          stillGood();
           const deferred = batch[next] as Deferred;
           const refused = settle(deferred, await send(deferred));
           if (refused) throw refused.error;
@@ -247,8 +256,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       } catch (error) {
         throw fail(batch.slice(next), error);
       }
+      stillGood();
       const result = main === undefined ? undefined : await send(main);
       if (commit) {
+        stillGood();
         await commitAlone();
         ended = true;
       }
@@ -293,7 +304,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
           // A transaction of one statement needs no BEGIN: the statement is atomic on its own.
           state = 'over';
           ended = true;
-          return send<R>({ sql, params });
+          const sent = send<R>({ sql, params });
+          // Failed, nothing was done: the work's end throws if it caught that and returned, as for a transaction.
+          tail = sent.then(
+            () => {},
+            () => {
+              ended = false;
+            },
+          );
+          return sent;
         }
         return (await enqueueCommit({ sql, params })) as QueryResult<R>;
       },
@@ -328,13 +347,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       else {
         await tail;
         if (failure) throw failure.error;
-        // A last statement that failed, its error caught by fn: the transaction is aborted, not over.
-        if (state === 'over' && !ended) await run(client, 'ROLLBACK');
+        // A last statement that failed, its error caught by fn: the transaction is aborted, and rolled back.
+        if (state === 'over' && !ended) throw rolledBack();
       }
       return result;
     } catch (error) {
       // A deferred statement's failure is the cause of whatever failed after it.
-      const cause = failure?.error ?? error;
+      const cause = failure?.deferred ? failure.error : error;
       closing = true;
       fail(waiting.splice(0), cause);
       await tail; // sends already on their way come back first; those not yet sent are refused
