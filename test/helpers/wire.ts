@@ -2,10 +2,12 @@ import net from 'node:net';
 
 /**
  * A TCP proxy in front of PostgreSQL that counts the client's round trips: every simple Query message and every
- * Sync (which ends an extended-protocol statement) waits for the server's ReadyForQuery.
+ * Sync (which ends an extended-protocol statement) waits for the server's ReadyForQuery. It keeps the text of the
+ * simple Query messages too: what PostgreSQL would log of them on an error.
  */
 export async function countingProxy(target: URL) {
   let roundTrips = 0;
+  const queryTexts: string[] = [];
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
     let pending = Buffer.alloc(0);
@@ -19,6 +21,7 @@ export async function countingProxy(target: URL) {
         if (pending.length < length) break;
         const type = startup ? '' : String.fromCharCode(pending[0] as number);
         if (type === 'Q' || type === 'S') roundTrips += 1;
+        if (type === 'Q') queryTexts.push(pending.toString('utf8', 5, length - 1));
         pending = pending.subarray(length);
         startup = false;
       }
@@ -36,6 +39,7 @@ export async function countingProxy(target: URL) {
   return {
     url: url.toString(),
     roundTrips: () => roundTrips,
+    queryTexts: () => queryTexts,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

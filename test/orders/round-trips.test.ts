@@ -35,7 +35,7 @@ describe('checkout on PostgreSQL, counted on the wire', { skip: !adminUrl }, () 
     await database?.drop();
   });
 
-  it('place an order in four round trips once its statements are prepared on the connection', async () => {
+  it('place an order in five round trips once its statements are prepared on the connection', async () => {
     const categoryId = await insertCategory(db, 'Wire');
     // A name that must survive being written as a literal: quotes, a backslash, a comma, braces.
     const lamp = await insertProduct(db, {
@@ -58,8 +58,12 @@ describe('checkout on PostgreSQL, counted on the wire', { skip: !adminUrl }, () 
       orders.push(res.json());
     }
     // The first checkout prepares its statements one round trip each; then: BEGIN and the cart's lines; the
-    // order's id and the stock's lock; the decrement, the order and the payment; the key and COMMIT.
-    assert.deepEqual(trips.slice(1), [4, 4]);
+    // stock's lock; the decrement and the order; the payment, bound (it carries the payment token); the key and
+    // COMMIT.
+    assert.deepEqual(trips.slice(1), [5, 5]);
+    // Values travel as literals in those messages, but never the payment token (a secret statement's, bound).
+    assert.ok(proxy.queryTexts().some((text) => text.includes('EXECUTE') && text.includes('60.27')));
+    assert.ok(!proxy.queryTexts().some((text) => text.includes('tok_visa')));
     for (const order of orders) {
       assert.equal(order.total_amount, '60.27');
       assert.deepEqual(

@@ -187,6 +187,11 @@ forEachEngine('transactions', (ctx) => {
     );
   });
 
+  /** The error a transaction throws when the work caught a failed statement's and returned. */
+  const rolledBackError = (error: unknown) =>
+    // PostgreSQL: Bazaar's rolledBack(); PGlite: its own, for a COMMIT answered ROLLBACK.
+    ctx.db.engine === 'postgres' ? pgErrorCode(error) === '25P02' : error instanceof Error;
+
   it('throw when the work catches its failed last statement and returns, alone or not', async () => {
     for (const alone of [false, true]) {
       await assert.rejects(
@@ -195,19 +200,21 @@ forEachEngine('transactions', (ctx) => {
           await tx.queryAndCommit(ADD, [1, 'a duplicate key']).catch(() => 'caught');
           return 'returned normally';
         }),
+        rolledBackError,
       );
     }
     const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 66');
     assert.equal(rows.length, 0);
   });
 
-  it('commit nothing when the work catches a failed statement and returns', async () => {
+  it('throw, and commit nothing, when the work catches a failed statement and returns', async () => {
     await assert.rejects(
       ctx.db.transaction(async (tx) => {
         await tx.query(ADD, [65, 'undone']);
         await tx.query(ADD, [1, 'a duplicate key']).catch(() => 'caught');
         return 'returned normally';
       }),
+      rolledBackError,
     );
     const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 65');
     assert.equal(rows.length, 0);
@@ -511,6 +518,29 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
       // The same connection, next: had the second gone after the ROLLBACK, it would have committed alone.
       const { rows } = await db.query('SELECT id FROM tx_notes WHERE id IN (82, 83)');
       assert.equal(rows.length, 0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("never write a secret statement's parameters into a message, even after deferred statements", async () => {
+    const SECRET = prepared('SELECT $1::text AS token', { secret: true });
+    const db = await openPostgres({ url: proxy.url, poolSize: 1 });
+    try {
+      await values(db); // NUMBER prepared on the one connection
+      // Prepared on the connection by a transaction, as the others: without the secret flag it would go by EXECUTE.
+      await db.transaction(async (tx) => tx.query(SECRET, ['prepares it']));
+      const before = proxy.roundTrips();
+      const token = await db.transaction(async (tx) => {
+        void tx.defer(NUMBER, [1]);
+        const { rows } = await tx.query<{ token: string }>(SECRET, ['tok_secret_42']);
+        await tx.queryAndCommit(NUMBER, [2]);
+        return rows[0]?.token;
+      });
+      assert.equal(token, 'tok_secret_42');
+      // BEGIN + the deferred statement; the secret one, bound; the last + COMMIT.
+      assert.equal(proxy.roundTrips() - before, 3);
+      assert.ok(!proxy.queryTexts().some((text) => text.includes('tok_secret_42')));
     } finally {
       await db.close();
     }

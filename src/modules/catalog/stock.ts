@@ -60,8 +60,8 @@ export type TakeResult = { ok: true; lines: TakenLine[] } | { ok: false; short: 
  * merged by product with the name and price of the locked row, which is what the buyer pays. When any line is
  * short (a deleted or unknown product counts as none available), nothing is changed and the short lines are
  * returned. The row locks are held until the caller commits: every other buyer of the product waits for them.
- * The decrement travels with the caller's next statement (one round trip fewer), and fails the transaction if
- * it ever misses a row.
+ * The decrement travels with the caller's next statement (Transaction.defer: one round trip fewer), and fails
+ * the transaction if it ever misses a row.
  */
 export async function takeStock(tx: Transaction, lines: readonly StockLine[]): Promise<TakeResult> {
   const wanted = merge(lines);

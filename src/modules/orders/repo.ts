@@ -1,4 +1,4 @@
-import { deferFirstRow, prepared, type Queryable, type Transaction } from '../../platform/db/index.js';
+import { prepared, type Queryable } from '../../platform/db/index.js';
 import type { TakenLine } from '../catalog/stock.js';
 import type { OrderStatus } from './state.js';
 
@@ -26,41 +26,27 @@ const ITEM_JSON = `json_build_object('id', oi.id, 'product_id', oi.product_id, '
 const ITEMS_OF_O = `coalesce((SELECT json_agg(${ITEM_JSON} ORDER BY oi.id) FROM order_items oi
                               WHERE oi.order_id = o.id), '[]'::json) AS items`;
 
-/**
- * A new order's id, drawn ahead (a deferred statement, Transaction.defer) so that statements naming the order can
- * travel with its insert. An order that then fails leaves a gap in the ids, as a rolled-back insert would.
- */
-export function drawOrderId(tx: Transaction): Promise<{ id: number }> {
-  return deferFirstRow(tx, prepared(`SELECT nextval('orders_id_seq')::int AS id`));
-}
-
-/**
- * The order (with the id drawn by drawOrderId) and its lines in one statement, deferred (Transaction.defer): it
- * travels with the transaction's next statement.
- */
-export function insertOrder(
-  tx: Transaction,
-  id: number,
+/** The order and its lines in one statement. */
+export async function insertOrder(
+  tx: Queryable,
   userId: number,
   total: string,
   lines: readonly TakenLine[],
 ): Promise<OrderRow> {
-  return deferFirstRow<OrderRow>(
-    tx,
+  const { rows } = await tx.query<OrderRow>(
     prepared(`WITH o AS (
-       INSERT INTO orders (id, user_id, total_amount) VALUES ($1, $2, $3)
+       INSERT INTO orders (user_id, total_amount) VALUES ($1, $2)
        RETURNING id, user_id, order_status, total_amount, created_at, updated_at
      ), oi AS (
        INSERT INTO order_items (order_id, product_id, product_name, quantity, price)
        SELECT o.id, l.product_id, l.name, l.quantity, l.price
-         FROM o, unnest($4::int[], $5::text[], $6::int[], $7::numeric[]) AS l(product_id, name, quantity, price)
+         FROM o, unnest($3::int[], $4::text[], $5::int[], $6::numeric[]) AS l(product_id, name, quantity, price)
        RETURNING id, product_id, product_name, quantity, price
      )
      SELECT ${ORDER_COLUMNS},
             (SELECT json_agg(${ITEM_JSON} ORDER BY oi.id) FROM oi) AS items
        FROM o`),
     [
-      id,
       userId,
       total,
       lines.map((line) => line.productId),
@@ -69,6 +55,7 @@ export function insertOrder(
       lines.map((line) => line.price),
     ],
   );
+  return rows[0] as OrderRow;
 }
 
 export async function findOrder(db: Queryable, id: number): Promise<OrderRow | undefined> {

@@ -68,10 +68,10 @@ export function createOrdersService(deps: {
     /**
      * Checkout, in one transaction: the cart's lines taken out of the cart, the stock taken and priced (or short
      * and everything undone), the order at those prices, a pending payment with its capture job. The answer is
-     * stored under the Idempotency-Key and replayed for the same request. Seven statements between BEGIN and
-     * COMMIT in four round trips on PostgreSQL: the cart's lines (with BEGIN); the order's id drawn and the
-     * stock locked; the stock's decrement, the order and the payment; the key (with COMMIT). The statements
-     * whose answers are not needed at once are deferred (Transaction.defer) and travel with the next one.
+     * stored under the Idempotency-Key and replayed for the same request. Six statements between BEGIN and
+     * COMMIT in five round trips on PostgreSQL: the cart's lines (with BEGIN); the stock locked; the stock's
+     * decrement (deferred: Transaction.defer) and the order; the payment (its capture job holds the payment
+     * token: bound, alone); the key (with COMMIT).
      */
     async placeOrder(user: AuthUser, checkout: Checkout, key: string, requestId: string) {
       const fingerprint = ['POST /api/orders/', checkout.payment_method, checkout.payment_token];
@@ -80,20 +80,17 @@ export function createOrdersService(deps: {
         sold = [];
         const lines = await cart.takeForCheckout(tx, user.id);
         if (lines.length === 0) throw new AppError('empty_cart', 'The cart is empty');
-        // Drawn ahead, so that the payment, which names the order, can go with the order's insert.
-        const drawn = repo.drawOrderId(tx);
         // First, so the prices paid are those of the rows whose stock is taken; short stock undoes it all.
         const taken = await takeStock(tx, lines);
         if (!taken.ok) throw shortStock(taken.short);
-        const { id } = await drawn;
         const total = sumAmounts(taken.lines.map((line) => lineTotal(line.price, line.quantity)));
-        const order = repo.insertOrder(tx, id, user.id, total, taken.lines);
-        const payment = await payments.createPending(tx, id, checkout.payment_method, total, {
+        const order = await repo.insertOrder(tx, user.id, total, taken.lines);
+        const payment = await payments.createPending(tx, order.id, checkout.payment_method, total, {
           type: CAPTURE_JOB,
-          payload: { order_id: id, token: checkout.payment_token },
+          payload: { order_id: order.id, token: checkout.payment_token },
         });
         sold = lines.map((line) => line.productId);
-        return { status: 201, body: presentOrder(await order, payment) };
+        return { status: 201, body: presentOrder(order, payment) };
       });
       // Counted once committed, and only by the request that placed the order, never by a replay of it.
       if (answer.status === 201 && !answer.replayed) {

@@ -20,6 +20,7 @@ const COLUMNS =
  * A pending payment and, in the same statement, the job that captures it: the job's payload is the one given
  * plus the new payment's id (`payment_id`).
  */
+/** The capture job's payload holds the payment token: a secret statement, its parameters always bound. */
 const INSERT_PAYMENT = prepared(
   `WITH p AS (
      INSERT INTO payments (order_id, payment_method, amount) VALUES ($1, $2, $3) RETURNING ${COLUMNS}
@@ -27,6 +28,7 @@ const INSERT_PAYMENT = prepared(
      ${outboxInsert({ from: 'p', type: '$4', payload: "$5::jsonb || jsonb_build_object('payment_id', p.id)" })}
    )
    SELECT p.* FROM p, job`,
+  { secret: true },
 );
 
 export async function insertPayment(

@@ -27,10 +27,12 @@ export interface Transaction extends Queryable {
   queryAndCommit<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /**
    * Sends a statement whose result the work does not need before its next statement: on PostgreSQL it travels
-   * with that next one (tx.query or tx.queryAndCommit) in the same round trip; PGlite runs it at once. The
-   * promise settles when it has run. When it fails, or `check` throws on its result, the transaction fails:
-   * the statement it travelled with (or would have) rejects with that error, and nothing after it is sent or
-   * committed. Deferred statements still unsent when the work returns go before its COMMIT.
+   * with that next one (tx.query or tx.queryAndCommit) in the same round trip, or alone if the work sends none
+   * by the end of the event loop's turn; PGlite runs it in order. The promise settles when it has run. When it
+   * fails, or `check` throws on its result, the transaction fails: the statement it travelled with (or would
+   * have) rejects with that error, and nothing after it is sent or committed. A statement with a check never
+   * travels with COMMIT (it goes in a round trip before it). Deferred statements still unsent when the work
+   * returns go with its COMMIT. Refused (thrown at once, not a rejected promise) after queryAndCommit or a failure.
    */
   defer<R = Row>(
     sql: string,
@@ -40,18 +42,9 @@ export interface Transaction extends Queryable {
 }
 
 /**
- * The first row of a deferred statement (Transaction.defer). Like the deferred promise itself, it is no unhandled
- * rejection when the work fails before awaiting it: that failure is the transaction's.
- */
-export function deferFirstRow<R>(tx: Transaction, sql: string, params?: readonly unknown[]): Promise<R> {
-  const row = tx.defer<R>(sql, params).then(({ rows }) => rows[0] as R);
-  row.catch(() => {});
-  return row;
-}
-
-/**
- * What the PostgreSQL adapter throws when COMMIT found the transaction aborted (a statement failed and the work
- * caught its error): nothing was committed. PGlite throws its own error then.
+ * What the PostgreSQL adapter throws when the work caught a failed statement's error and returned: COMMIT found
+ * the transaction aborted (or, for a failed last statement, Bazaar rolled it back). Nothing was committed.
+ * PGlite throws its own error then.
  */
 export function rolledBack(): Error {
   return Object.assign(new Error('The transaction was rolled back: one of its statements failed'), {

@@ -15,7 +15,7 @@ export type {
   Session,
   Transaction,
 } from './database.js';
-export { deferFirstRow, isConnectionError, PgErrorCode, pgConstraint, pgErrorCode } from './database.js';
+export { isConnectionError, PgErrorCode, pgConstraint, pgErrorCode } from './database.js';
 export { migrate } from './migrator.js';
 export { observeDatabase, type PoolName, type QueryObserver } from './observed.js';
 export { prepared } from './prepared.js';

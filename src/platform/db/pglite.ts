@@ -97,11 +97,11 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
         } catch (error) {
           closing = true;
           if (!lastDone) {
-            // A deferred statement's failure is the cause of whatever failed after it. Statements still queued
-            // are refused, and the one running comes back, before PGlite rolls back.
+            // Statements still queued are refused, and the one running comes back, before PGlite rolls back. The
+            // work's error is thrown as it is (it may have mapped a statement's), as on PostgreSQL.
             failure ??= { error };
             await tail;
-            throw failure.error;
+            throw error;
           }
           thrownAfterLast = { error };
           return undefined;

@@ -6,8 +6,10 @@
  * parameters: a statement already prepared on the connection (a named one, see prepared.ts) is called there by
  * `EXECUTE name('literal', ...)`, each parameter written as a quoted literal of the text pg would have sent for
  * it, which PostgreSQL casts to the parameter's type exactly as it would a bound value. The plan stays the
- * cached one. When a parameter is of a type not handled here, or the statement is not prepared on that
- * connection yet, the caller sends BEGIN or COMMIT on its own, as before.
+ * cached one. The same message carries a transaction's deferred statements (Transaction.defer). When a
+ * parameter is of a type not handled here, the statement is not prepared on that connection yet, or it carries a
+ * secret (prepared(sql, { secret: true })), it goes bound in a round trip of its own, and BEGIN or COMMIT with
+ * it go on their own too.
  */
 
 /** A string as an SQL literal, valid whatever standard_conforming_strings says; undefined when it holds NUL. */

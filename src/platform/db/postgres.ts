@@ -11,7 +11,7 @@ import {
 import { type FenceStore, signedInReadPrimary } from './fences.js';
 import { type Lsn, parseLsn } from './lsn.js';
 import { executeText } from './piggyback.js';
-import { preparedName } from './prepared.js';
+import { mayInline, preparedName } from './prepared.js';
 import { readContext } from './read-context.js';
 import { createReplicaSet, type ReplicaSet } from './replicas.js';
 
@@ -142,7 +142,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
    * statement after them, and whose COMMIT goes with the statement given to queryAndCommit: all in one message
    * when each of those statements is prepared on the connection and `executes` (piggyback.ts); otherwise one
    * round trip each. A transaction that sends nothing sends no BEGIN. Sends go strictly one after another, in
-   * the order the work made them, and none goes once one failed.
+   * the order the work made them, and none goes once a deferred statement (or its check) failed.
    */
   async function inTransaction<T>(
     client: pg.PoolClient,
@@ -157,7 +157,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     const names = known;
     const asExecute = (statement: Statement) => {
       const name = executes ? preparedName(statement.sql) : undefined;
-      return name !== undefined && names.has(name) ? executeText(name, statement.params) : undefined;
+      return name !== undefined && names.has(name) && mayInline(statement.sql)
+        ? executeText(name, statement.params)
+        : undefined;
     };
     const send = async <R>(statement: Statement) => {
       const result = await run<R>(client, statement.sql, statement.params);
@@ -181,14 +183,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     let waiting: Deferred[] = [];
     // The last send: each waits for the one before it.
     let tail: Promise<unknown> = Promise.resolve();
-    // What failed the transaction, refused everything after it: `deferred` when it is known to be a deferred
-    // statement's failure (or its check's), the cause of whatever failed after it; else a message's failure
-    // that no statement of it can be told from.
-    let failure: { error: unknown; deferred: boolean } | undefined;
+    // What failed a deferred statement (or its check, or a message that carried one): the transaction refuses
+    // every statement after it, and rolls back.
+    let failure: { error: unknown } | undefined;
 
     /** Records the transaction's failure and rejects the deferred statements given; the failure's error. */
-    const fail = (batch: readonly Deferred[], error: unknown, deferred = true): unknown => {
-      failure ??= { error, deferred };
+    const fail = (batch: readonly Deferred[], error: unknown): unknown => {
+      failure ??= { error };
       for (const statement of batch) statement.reject(failure.error);
       return failure.error;
     };
@@ -208,9 +209,43 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     };
 
     /**
+     * One message: BEGIN first when begin, the texts of batch (deferred statements) and of main, COMMIT last when
+     * commit; settles batch and returns main's result. When a deferred statement's check refuses its result, it
+     * and those after it reject with that error, and so does main.
+     */
+    const message = async (
+      begin: boolean,
+      batch: Deferred[],
+      texts: string[],
+      main: Statement | undefined,
+      commit: boolean,
+    ) => {
+      const script = [...(begin ? ['BEGIN'] : []), ...texts, ...(commit ? ['COMMIT'] : [])];
+      let results: (QueryResult<unknown> & { command: string })[];
+      try {
+        results = await runScript(client, script.join('; '), script.length);
+      } catch (error) {
+        // Which statement of the message failed is not known: with deferred ones in it, all of them reject and
+        // the transaction fails; the work gets the message's error as main's (it may map it: a key taken, say).
+        if (batch.length > 0) fail(batch, error);
+        throw error;
+      }
+      // A COMMIT alone in its message finds the transaction aborted when the work caught a failed statement.
+      if (commit && results.at(-1)?.command === 'ROLLBACK') throw fail(batch, rolledBack());
+      if (commit) ended = true;
+      const first = begin ? 1 : 0;
+      for (const [index, deferred] of batch.entries()) {
+        const refused = settle(deferred, results[first + index] as QueryResult<unknown>);
+        if (refused) throw fail(batch.slice(index), refused.error);
+      }
+      return main === undefined ? undefined : results[first + batch.length];
+    };
+
+    /**
      * Sends batch (deferred statements), then main (if any): BEGIN first when begin, COMMIT last when commit. One
-     * message when every statement can go by EXECUTE, else one round trip each. When a deferred statement fails,
-     * or its check, it and those after it reject with that error, and so does main.
+     * message when every statement can go by EXECUTE. When main cannot (a secret statement, or one not prepared
+     * on this connection yet), BEGIN and batch go in one message and main after it, bound; otherwise one round
+     * trip each. A deferred statement that fails, or its check, fails the transaction (see message).
      */
     const sendNow = async (
       batch: Deferred[],
@@ -221,40 +256,26 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       if (failure) throw fail(batch, failure.error);
       // Nothing to send with it: the statement goes as prepared, without the simple protocol's EXECUTE.
       if (main !== undefined && batch.length === 0 && !begin && !commit) return send(main);
-      const statements = main === undefined ? batch : [...batch, main];
-      const texts = statements.map(asExecute);
+      const texts = batch.map(asExecute);
+      const mainText = main === undefined ? undefined : asExecute(main);
       if (texts.every((text) => text !== undefined)) {
-        const script = [...(begin ? ['BEGIN'] : []), ...texts, ...(commit ? ['COMMIT'] : [])];
-        let results: (QueryResult<unknown> & { command: string })[];
+        if (main === undefined || mainText !== undefined) {
+          return message(begin, batch, mainText === undefined ? texts : [...texts, mainText], main, commit);
+        }
+        if (begin || batch.length > 0) await message(begin, batch, texts, undefined, false);
+      } else {
+        let next = 0; // the first deferred statement of the batch not settled yet
         try {
-          results = await runScript(client, script.join('; '), script.length);
+          if (begin) await run(client, 'BEGIN');
+          for (; next < batch.length; next += 1) {
+            stillGood();
+            const deferred = batch[next] as Deferred;
+            const refused = settle(deferred, await send(deferred));
+            if (refused) throw refused.error;
+          }
         } catch (error) {
-          // Which statement of the message failed is not known: with deferred ones in it, the transaction fails,
-          // and the work gets the message's error as the main statement's (it may map it: a key taken, say).
-          if (batch.length > 0) fail(batch, error, false);
-          throw error;
+          throw fail(batch.slice(next), error);
         }
-        // A COMMIT alone in its message finds the transaction aborted when the work caught a failed statement.
-        if (commit && results.at(-1)?.command === 'ROLLBACK') throw fail(batch, rolledBack(), false);
-        if (commit) ended = true;
-        const first = begin ? 1 : 0;
-        for (const [index, deferred] of batch.entries()) {
-          const refused = settle(deferred, results[first + index] as QueryResult<unknown>);
-          if (refused) throw fail(batch.slice(index), refused.error);
-        }
-        return main === undefined ? undefined : results[first + batch.length];
-      }
-      let next = 0; // the first deferred statement of the batch not settled yet
-      try {
-        if (begin) await run(client, 'BEGIN');
-        for (; next < batch.length; next += 1) {
-          stillGood();
-          const deferred = batch[next] as Deferred;
-          const refused = settle(deferred, await send(deferred));
-          if (refused) throw refused.error;
-        }
-      } catch (error) {
-        throw fail(batch.slice(next), error);
       }
       stillGood();
       const result = main === undefined ? undefined : await send(main);
@@ -352,14 +373,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       }
       return result;
     } catch (error) {
-      // A deferred statement's failure is the cause of whatever failed after it.
-      const cause = failure?.deferred ? failure.error : error;
+      // The work's error is thrown as it is (it may have mapped a statement's); a deferred statement's failure
+      // reached the work as its next statement's error.
       closing = true;
-      fail(waiting.splice(0), cause);
+      fail(waiting.splice(0), error);
       await tail; // sends already on their way come back first; those not yet sent are refused
       // A failed statement leaves the transaction aborted; after a COMMIT that went through this does nothing.
       if (state !== 'new') await client.query('ROLLBACK').catch(() => {});
-      throw cause;
+      throw error;
     }
   }
 

@@ -11,17 +11,29 @@
  * keep: DATABASE_PREPARED_STATEMENTS=false turns them off (see deploy/pgbouncer/pgbouncer.ini).
  */
 const names = new Map<string, string>();
+const boundOnly = new Set<string>();
 
 const OPTIONAL_FILTER = /\$\d+(::\w+)?\s+IS\s+NULL\s+OR/i;
 
-export function prepared(sql: string): string {
+/**
+ * `secret`: the statement carries a secret among its parameters (a payment token): they always go bound, never
+ * written into the text of a message as literals (db/piggyback.ts), where PostgreSQL's log on an error and
+ * pg_stat_activity would show them. It then travels in a round trip of its own.
+ */
+export function prepared(sql: string, options: { secret?: boolean } = {}): string {
   if (!names.has(sql)) {
     if (OPTIONAL_FILTER.test(sql)) {
       throw new Error(`A statement with optional filters must not be prepared: ${sql.slice(0, 80)}`);
     }
     names.set(sql, `bazaar_${names.size + 1}`);
+    if (options.secret) boundOnly.add(sql);
   }
   return sql;
+}
+
+/** Whether the statement's parameters may be written into a message's text (not a `secret` one). */
+export function mayInline(sql: string): boolean {
+  return !boundOnly.has(sql);
 }
 
 /** The statement's name when it was registered with prepared(). */

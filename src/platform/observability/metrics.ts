@@ -138,7 +138,7 @@ processesReporting.set(1);
 
 /**
  * Statement duration by pool: `primary` (writes, transactions) or `reader` (replica-tolerant reads). A lean
- * histogram, like the requests': an order's eight statements each paid prom-client's labelled observation
+ * histogram, like the requests': an order's statements each paid prom-client's labelled observation
  * (about 1 µs; 1.3% of the server's busy time in a checkout profile).
  */
 export const dbQueryDuration = new LatencyHistogram(
