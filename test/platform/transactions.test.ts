@@ -220,6 +220,24 @@ forEachEngine('transactions', (ctx) => {
     assert.equal(rows.length, 0);
   });
 
+  it("throw the work's own error when it maps a deferred statement's failure", async () => {
+    class Mapped extends Error {}
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        void tx.defer(ADD, [1, 'a duplicate key']);
+        try {
+          await tx.query(ADD, [67, 'refused']);
+        } catch (error) {
+          if (pgErrorCode(error) === PgErrorCode.uniqueViolation) throw new Mapped('a 409, say');
+          throw error;
+        }
+      }),
+      (error: unknown) => error instanceof Mapped,
+    );
+    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 67');
+    assert.equal(rows.length, 0);
+  });
+
   it('run statements in the order the work sent them, deferred or not', async () => {
     const TICKET = prepared(`SELECT $1::text AS name, nextval('tx_tickets')::int AS n`);
     await ctx.db.exec('CREATE SEQUENCE IF NOT EXISTS tx_tickets');

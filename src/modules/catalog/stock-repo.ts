@@ -32,9 +32,10 @@ export async function lockProducts(tx: Queryable, ids: readonly number[]): Promi
 /**
  * Decrements stock of rows this transaction has locked (lockProducts), each only if it covers its quantity
  * (the CHECK (stock_quantity >= 0) stands behind it); decrementStock checks that every row was. It must be a
- * statement of its own, after the lock (in a later message when deferred, a snapshot of its own either way): its snapshot then holds the versions locked, whereas an UPDATE in the
- * locking statement reads the versions from before a wait and, following their update chains, queues behind
- * other waiters for rows it already holds. Under a flash sale that queue closed into deadlocks.
+ * statement of its own, after the lock (in a later message when deferred, with a snapshot of its own either
+ * way): its snapshot then holds the versions locked, whereas an UPDATE in the locking statement reads the
+ * versions from before a wait and, following their update chains, queues behind other waiters for rows it
+ * already holds. Under a flash sale that queue closed into deadlocks.
  */
 const DECREMENT_STOCK = prepared(
   `UPDATE products p

@@ -18,9 +18,9 @@ const COLUMNS =
 
 /**
  * A pending payment and, in the same statement, the job that captures it: the job's payload is the one given
- * plus the new payment's id (`payment_id`).
+ * plus the new payment's id (`payment_id`). That payload holds the payment token, so the statement is secret:
+ * its parameters always go bound, never written into a message's text (db/prepared.ts).
  */
-/** The capture job's payload holds the payment token: a secret statement, its parameters always bound. */
 const INSERT_PAYMENT = prepared(
   `WITH p AS (
      INSERT INTO payments (order_id, payment_method, amount) VALUES ($1, $2, $3) RETURNING ${COLUMNS}

@@ -140,8 +140,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   /**
    * A transaction on client whose BEGIN goes with its first statement, whose deferred statements go with the
    * statement after them, and whose COMMIT goes with the statement given to queryAndCommit: all in one message
-   * when each of those statements is prepared on the connection and `executes` (piggyback.ts); otherwise one
-   * round trip each. A transaction that sends nothing sends no BEGIN. Sends go strictly one after another, in
+   * when each of those statements is prepared on the connection and `executes` (piggyback.ts). A secret
+   * statement (prepared.ts), or one not prepared on the connection yet, goes bound after a message of BEGIN and
+   * the deferred statements before it; otherwise each goes in a round trip of its own. A transaction that sends
+   * nothing sends no BEGIN. Sends go strictly one after another, in
    * the order the work made them, and none goes once a deferred statement (or its check) failed.
    */
   async function inTransaction<T>(

@@ -26,8 +26,9 @@ export function prepared(sql: string, options: { secret?: boolean } = {}): strin
       throw new Error(`A statement with optional filters must not be prepared: ${sql.slice(0, 80)}`);
     }
     names.set(sql, `bazaar_${names.size + 1}`);
-    if (options.secret) boundOnly.add(sql);
   }
+  // Secret once declared so anywhere, whichever registration came first.
+  if (options.secret) boundOnly.add(sql);
   return sql;
 }
 
