@@ -143,8 +143,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
    * when each of those statements is prepared on the connection and `executes` (piggyback.ts). A secret
    * statement (prepared.ts), or one not prepared on the connection yet, goes bound after a message of BEGIN and
    * the deferred statements before it; otherwise each goes in a round trip of its own. A transaction that sends
-   * nothing sends no BEGIN. Sends go strictly one after another, in
-   * the order the work made them, and none goes once a deferred statement (or its check) failed.
+   * nothing sends no BEGIN. Sends go strictly one after another, in the order the work made them, and none goes
+   * once a deferred statement (or its check) failed.
    */
   async function inTransaction<T>(
     client: pg.PoolClient,
