@@ -27,6 +27,15 @@ async function notes(db: Database): Promise<number[]> {
   return rows.map((row) => row.id);
 }
 
+/** Which of these notes were committed, in id order. */
+async function notesAmong(db: Database, ids: readonly number[]): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    'SELECT id FROM tx_notes WHERE id = ANY($1::int[]) ORDER BY id',
+    [ids],
+  );
+  return rows.map((row) => row.id);
+}
+
 forEachEngine('transactions', (ctx) => {
   before(() => ctx.db.exec(CREATE));
 
@@ -81,13 +90,7 @@ forEachEngine('transactions', (ctx) => {
       }),
       /after the commit/,
     );
-    const { rows } = await ctx.db.query<{ id: number }>(
-      'SELECT id FROM tx_notes WHERE id IN (20, 21) ORDER BY id',
-    );
-    assert.deepEqual(
-      rows.map((row) => row.id),
-      [20, 21],
-    );
+    assert.deepEqual(await notesAmong(ctx.db, [20, 21]), [20, 21]);
   });
 
   it('run a deferred statement with the next one, and settle its promise with its result', async () => {
@@ -137,8 +140,7 @@ forEachEngine('transactions', (ctx) => {
       caught.map((error) => pgErrorCode(error)),
       [PgErrorCode.uniqueViolation, PgErrorCode.uniqueViolation, PgErrorCode.uniqueViolation],
     );
-    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id BETWEEN 45 AND 47');
-    assert.equal(rows.length, 0);
+    assert.deepEqual(await notesAmong(ctx.db, [45, 46, 47]), []);
   });
 
   it("fail the transaction, and commit nothing, when a deferred statement's check throws", async () => {
@@ -155,8 +157,7 @@ forEachEngine('transactions', (ctx) => {
         /the check refused it/,
       );
     }
-    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id IN (48, 49)');
-    assert.equal(rows.length, 0);
+    assert.deepEqual(await notesAmong(ctx.db, [48, 49]), []);
   });
 
   it('send a deferred statement alone when the work awaits it before any other statement', async () => {
@@ -166,8 +167,7 @@ forEachEngine('transactions', (ctx) => {
       return rows[0]?.n;
     });
     assert.equal(answer, 7);
-    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 61');
-    assert.equal(rows.length, 1);
+    assert.deepEqual(await notesAmong(ctx.db, [61]), [61]);
   });
 
   it('refuse statements once queryAndCommit was called, even before it is sent', async () => {
@@ -178,13 +178,7 @@ forEachEngine('transactions', (ctx) => {
       await assert.rejects(tx.query(ADD, [64, 'too late']), /already sent its last statement/);
       await last;
     });
-    const { rows } = await ctx.db.query<{ id: number }>(
-      'SELECT id FROM tx_notes WHERE id IN (62, 63, 64) ORDER BY id',
-    );
-    assert.deepEqual(
-      rows.map((row) => row.id),
-      [62, 63],
-    );
+    assert.deepEqual(await notesAmong(ctx.db, [62, 63, 64]), [62, 63]);
   });
 
   /** The error a transaction throws when the work caught a failed statement's and returned. */
@@ -203,8 +197,7 @@ forEachEngine('transactions', (ctx) => {
         rolledBackError,
       );
     }
-    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 66');
-    assert.equal(rows.length, 0);
+    assert.deepEqual(await notesAmong(ctx.db, [66]), []);
   });
 
   it('throw, and commit nothing, when the work catches a failed statement and returns', async () => {
@@ -216,8 +209,7 @@ forEachEngine('transactions', (ctx) => {
       }),
       rolledBackError,
     );
-    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 65');
-    assert.equal(rows.length, 0);
+    assert.deepEqual(await notesAmong(ctx.db, [65]), []);
   });
 
   it("throw the work's own error when it maps a deferred statement's failure", async () => {
@@ -234,8 +226,7 @@ forEachEngine('transactions', (ctx) => {
       }),
       (error: unknown) => error instanceof Mapped,
     );
-    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id = 67');
-    assert.equal(rows.length, 0);
+    assert.deepEqual(await notesAmong(ctx.db, [67]), []);
   });
 
   it('run statements in the order the work sent them, deferred or not', async () => {
@@ -265,8 +256,7 @@ forEachEngine('transactions', (ctx) => {
       /the work failed/,
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const { rows } = await ctx.db.query('SELECT id FROM tx_notes WHERE id IN (80, 81)');
-    assert.equal(rows.length, 0);
+    assert.deepEqual(await notesAmong(ctx.db, [80, 81]), []);
   });
 
   it('read parameters back as they were bound, first and last in a transaction alike', async () => {
@@ -341,8 +331,7 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
       assert.deepEqual(caught.map(pgErrorCode), [PgErrorCode.uniqueViolation]);
       assert.equal(pgErrorCode(failure), '25P02'); // rolled back, and said so
       // The same connection serves the next statement: no transaction was left aborted on it.
-      const { rows } = await db.query<{ id: number }>('SELECT id FROM tx_notes WHERE id IN (30, -30, 31)');
-      assert.deepEqual(rows.map((row) => row.id).sort(), [-30, 30]);
+      assert.deepEqual(await notesAmong(db, [30, -30, 31]), [-30, 30]);
     } finally {
       await db.close();
     }
@@ -458,8 +447,7 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
       assert.equal(pgErrorCode(failure), PgErrorCode.uniqueViolation);
       // BEGIN + 71; the duplicate + 72 + COMMIT; ROLLBACK.
       assert.equal(proxy.roundTrips() - before, 3);
-      const { rows } = await db.query('SELECT id FROM tx_notes WHERE id IN (71, 72)');
-      assert.equal(rows.length, 0);
+      assert.deepEqual(await notesAmong(db, [71, 72]), []);
     } finally {
       await db.close();
     }
@@ -534,8 +522,7 @@ describe('transactions on PostgreSQL, counted on the wire', { skip: !adminUrl },
         /the work failed/,
       );
       // The same connection, next: had the second gone after the ROLLBACK, it would have committed alone.
-      const { rows } = await db.query('SELECT id FROM tx_notes WHERE id IN (82, 83)');
-      assert.equal(rows.length, 0);
+      assert.deepEqual(await notesAmong(db, [82, 83]), []);
     } finally {
       await db.close();
     }
