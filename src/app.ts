@@ -25,6 +25,7 @@ import { usersRoutes } from './modules/users/routes.js';
 import { createUsersService } from './modules/users/service.js';
 import { wishlistRoutes } from './modules/wishlist/routes.js';
 import { createWishlistService } from './modules/wishlist/service.js';
+import { registerCacheJobs } from './platform/cache/invalidation-job.js';
 import { cacheNamespace } from './platform/cache/namespace.js';
 import { closeRedis, connectRedis, createRedis } from './platform/cache/redis.js';
 import { createResponseCache } from './platform/cache/response-cache.js';
@@ -151,6 +152,7 @@ export async function buildApp({ config, db: rawDb, logger, jwtSecret }: AppDeps
   const images = createImagesService({ db, catalog, mediaDir });
   registerImageJobs(jobs, createImagesService({ db: jobDb, catalog, mediaDir }));
   registerMailJob(jobs, { db: jobDb, mailer });
+  registerCacheJobs(jobs, cache);
   registerAuthJobs(jobs, {
     db: jobDb,
     users: jobUsers,

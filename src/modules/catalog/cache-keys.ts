@@ -12,6 +12,14 @@ export const CATALOG_DEPS = {
   product: (id: number) => `product:${id}`,
 };
 
+/** A product changed in what lists show (name, price, rating, images, deletion): its detail and every list. */
+export const productDeps = (ids: readonly number[]) => [
+  CATALOG_DEPS.productLists,
+  ...ids.map(CATALOG_DEPS.product),
+];
+/** Stock moved: the products' details; list pages catch up within LIST_TTL_MS. */
+export const stockDeps = (ids: readonly number[]) => ids.map(CATALOG_DEPS.product);
+
 /** How long a list page may be served: the bound on stock counts in lists. */
 export const LIST_TTL_MS = 1_000;
 /** Details and categories are invalidated exactly; the TTL only reclaims memory from idle entries. */

@@ -3,7 +3,7 @@ import type { Database } from '../../platform/db/index.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { AppError } from '../../platform/http/errors.js';
 import { mediaUrl } from '../../platform/storage/media.js';
-import { CATALOG_DEPS } from './cache-keys.js';
+import { CATALOG_DEPS, productDeps, stockDeps } from './cache-keys.js';
 import * as categories from './category-repo.js';
 import * as repo from './repo.js';
 import { type CategoryInput, createCatalogWrites, type ProductInput, requireCategory } from './writes.js';
@@ -58,26 +58,27 @@ function productView(row: repo.ProductDetailRow) {
 /** Without a cache (command-line tools), invalidation has nothing to do. */
 export function createCatalogService({ db, cache }: { db: Database; cache?: ResponseCache }) {
   const writes = createCatalogWrites(db);
-  const invalidate = (deps: string[]) => cache?.invalidate(deps) ?? Promise.resolve();
+  const invalidate = async (deps: string[]): Promise<void> => {
+    await cache?.invalidate(deps);
+  };
   /** Runs a committed write, then drops the cached answers it changed (invalidation never throws). */
   const thenInvalidate = async <T>(write: Promise<T>, deps: string[]): Promise<T> => {
     const result = await write;
     await invalidate(deps);
     return result;
   };
-  const productDeps = (id: number) => [CATALOG_DEPS.productLists, CATALOG_DEPS.product(id)];
   return {
     /**
      * Call after the write commits. Products changed in what lists show (name, price, rating, images, deleted):
      * their details and every list page.
      */
     invalidateProducts(ids: readonly number[]) {
-      return invalidate([CATALOG_DEPS.productLists, ...ids.map(CATALOG_DEPS.product)]);
+      return invalidate(productDeps(ids));
     },
 
     /** Call after an order took or returned stock: the details; list pages catch up within LIST_TTL_MS. */
     invalidateStock(ids: readonly number[]) {
-      return invalidate(ids.map(CATALOG_DEPS.product));
+      return invalidate(stockDeps(ids));
     },
 
     /** Call after a category changed: every catalog response. */
@@ -143,13 +144,13 @@ export function createCatalogService({ db, cache }: { db: Database; cache?: Resp
 
     async createProduct(input: Required<Omit<ProductInput, 'description'>> & ProductInput) {
       const row = await writes.createProduct(input);
-      await invalidate(productDeps(row.id));
+      await invalidate(productDeps([row.id]));
       return productView(row);
     },
     async updateProduct(id: number, input: ProductInput) {
-      return productView(await thenInvalidate(writes.updateProduct(id, input), productDeps(id)));
+      return productView(await thenInvalidate(writes.updateProduct(id, input), productDeps([id])));
     },
-    deleteProduct: (id: number) => thenInvalidate(writes.deleteProduct(id), productDeps(id)),
+    deleteProduct: (id: number) => thenInvalidate(writes.deleteProduct(id), productDeps([id])),
     adjustRating: writes.adjustRating,
   };
 }

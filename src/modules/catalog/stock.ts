@@ -1,4 +1,6 @@
+import { recordInvalidation } from '../../platform/cache/invalidation-job.js';
 import type { Queryable, Transaction } from '../../platform/db/index.js';
+import { stockDeps } from './cache-keys.js';
 import * as repo from './stock-repo.js';
 
 /**
@@ -83,7 +85,11 @@ export async function takeStock(tx: Transaction, lines: readonly StockLine[]): P
   };
 }
 
-/** Puts stock back (a canceled order). Rows are locked in id order first, like takeStock, so the two never deadlock. */
+/**
+ * Puts stock back (a canceled order, a declined payment). Rows are locked in id order first, like takeStock, so
+ * the two never deadlock. Records the invalidation of the products' details in the same transaction; the
+ * caller bumps them after its commit as well (the orders service's stockChanged).
+ */
 export async function restock(tx: Queryable, lines: readonly StockLine[]): Promise<void> {
   const wanted = merge(lines);
   const ids = wanted.map((line) => line.productId);
@@ -93,6 +99,7 @@ export async function restock(tx: Queryable, lines: readonly StockLine[]): Promi
     ids,
     wanted.map((line) => line.quantity),
   );
+  await recordInvalidation(tx, stockDeps(ids));
 }
 
 export type ProductPrice = repo.ProductPrice;

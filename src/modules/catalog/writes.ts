@@ -1,10 +1,16 @@
+import { recordInvalidation } from '../../platform/cache/invalidation-job.js';
 import { type Database, PgErrorCode, pgErrorCode, type Queryable } from '../../platform/db/index.js';
 import { AppError } from '../../platform/http/errors.js';
+import { CATALOG_DEPS, productDeps } from './cache-keys.js';
 import * as categories from './category-repo.js';
 import * as products from './product-writes-repo.js';
 import * as repo from './repo.js';
 
-/** The catalog's write rules: managers edit the category tree and the products. */
+/**
+ * The catalog's write rules: managers edit the category tree and the products. Each write records, in its own
+ * transaction, the cached answers it changes (recordInvalidation): the catalog service bumps them again right
+ * after the commit, and the job makes that bump survive a process that dies in between.
+ */
 
 export interface CategoryInput {
   name?: string;
@@ -63,6 +69,7 @@ export function createCatalogWrites(db: Database) {
               throw unknownCategory('parent_id', parentId);
             }
             const id = await categories.insertCategory(tx, input.name, parentId);
+            await recordInvalidation(tx, [CATALOG_DEPS.categories]);
             return requireCategory(tx, id);
           }),
         () => unknownCategory('parent_id', parentId ?? 0),
@@ -86,6 +93,7 @@ export function createCatalogWrites(db: Database) {
             }
             const found = await categories.updateCategory(tx, id, { name: input.name, parentId });
             if (!found) throw new AppError('not_found', `Category ${id} does not exist`);
+            await recordInvalidation(tx, [CATALOG_DEPS.categories]);
             return requireCategory(tx, id);
           }),
         changedParent,
@@ -102,6 +110,7 @@ export function createCatalogWrites(db: Database) {
             if (!(await categories.deleteCategory(tx, id))) {
               throw new AppError('not_found', `Category ${id} does not exist`);
             }
+            await recordInvalidation(tx, [CATALOG_DEPS.categories]);
           }),
         inUse,
       );
@@ -121,6 +130,7 @@ export function createCatalogWrites(db: Database) {
               stockQuantity: input.stock_quantity,
               categoryId: input.category_id,
             });
+            await recordInvalidation(tx, productDeps([id]));
             return requireProduct(tx, id);
           }),
         () => unknownCategory('category_id', input.category_id),
@@ -143,26 +153,33 @@ export function createCatalogWrites(db: Database) {
               categoryId,
             });
             if (!found) throw new AppError('not_found', `Product ${id} does not exist`);
+            await recordInvalidation(tx, productDeps([id]));
             return requireProduct(tx, id);
           }),
         () => unknownCategory('category_id', categoryId ?? 0),
       );
     },
 
-    async deleteProduct(id: number) {
-      if (!(await products.softDeleteProduct(db, id))) {
-        throw new AppError('not_found', `Product ${id} does not exist`);
-      }
+    deleteProduct(id: number): Promise<void> {
+      return db.transaction(async (tx) => {
+        if (!(await products.softDeleteProduct(tx, id))) {
+          throw new AppError('not_found', `Product ${id} does not exist`);
+        }
+        await recordInvalidation(tx, productDeps([id]));
+      });
     },
 
     /**
      * Moves a product's rating by a review write, inside the caller's transaction (so the rating commits or
-     * rolls back with the review). Throws not_found when the product is unknown or deleted.
+     * rolls back with the review), and records the invalidation of the answers that show the rating. Throws
+     * not_found when the product is unknown or deleted. The caller bumps them after its commit
+     * (CatalogService.invalidateProducts).
      */
     async adjustRating(tx: Queryable, productId: number, change: { sum: number; count: number }) {
       if (!(await products.adjustRating(tx, productId, change.sum, change.count))) {
         throw new AppError('not_found', `Product ${productId} does not exist`);
       }
+      await recordInvalidation(tx, productDeps([productId]));
     },
   };
 }

@@ -74,7 +74,12 @@ export function createImagesService({ db, catalog, mediaDir }: ImagesDeps) {
      */
     async makeThumbnails(imageId: number) {
       const image = await repo.findImage(db, imageId);
-      if (image === null || image.status !== 'processing') return;
+      if (image === null) return;
+      if (image.status !== 'processing') {
+        // A rerun after the image was settled: the run that settled it may have died before its bump below.
+        await catalog.invalidateProducts([image.product_id]);
+        return;
+      }
       const original = await readFile(path.join(mediaDir, image.original_path));
       const sharp = await loadSharp();
       let jpeg: Buffer;

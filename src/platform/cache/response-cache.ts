@@ -60,8 +60,11 @@ export interface ResponseCache {
    * known here and still within its bound, and the entry is in L1. Otherwise undefined, and get() decides.
    */
   peek(key: string, deps: readonly string[]): CachedResponse | undefined;
-  /** Bumps generations, after the write that changed them committed. Never throws: an outage is remembered. */
-  invalidate(deps: readonly string[]): Promise<void>;
+  /**
+   * Bumps generations, after the write that changed them committed. Never throws: an outage is remembered.
+   * Resolves to whether the bump landed (always, without Redis); false when Redis could not take it.
+   */
+  invalidate(deps: readonly string[]): Promise<boolean>;
   /** 'local' (no Redis), 'up', or 'down' (Redis unreachable: serving from the database). */
   status(): 'local' | 'up' | 'down';
   readonly stats: CacheStats;
@@ -331,7 +334,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     async invalidate(deps) {
       if (!redis) {
         for (const dep of deps) generations.set(dep, { value: ++clock, refreshAt: Number.POSITIVE_INFINITY });
-        return;
+        return true;
       }
       try {
         if (!up) throw new Error('Redis is unreachable');
@@ -342,6 +345,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           if (error) throw error;
           setCopy(dep, Number(value), sentAt);
         });
+        return true;
       } catch {
         stats.missedInvalidations += 1;
         missedInvalidation = true;
@@ -350,6 +354,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           up = false;
           setTimeout(() => redis.status === 'ready' && void recover(), 1_000).unref();
         }
+        return false;
       }
     },
 
