@@ -56,6 +56,8 @@ export async function worker(): Promise<void> {
     logger,
     prefetch: config.workerPrefetch,
   });
+  // As serve does: a cache bump run before Redis connects would count as lost and flush every cache later.
+  await app.responseCache.ready(2_000);
   await consumer.start();
   logger.info({ types: [...handlers.keys()], prefetch: config.workerPrefetch }, 'worker is consuming jobs');
 

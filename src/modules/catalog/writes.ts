@@ -171,15 +171,15 @@ export function createCatalogWrites(db: Database) {
 
     /**
      * Moves a product's rating by a review write, inside the caller's transaction (so the rating commits or
-     * rolls back with the review), and records the invalidation of the answers that show the rating. Throws
-     * not_found when the product is unknown or deleted. The caller bumps them after its commit
-     * (CatalogService.invalidateProducts).
+     * rolls back with the review), and records the invalidation of the answers that show the rating when it
+     * moves (a zero change only checks that the product is there). Throws not_found when the product is unknown
+     * or deleted. The caller bumps them after its commit (CatalogService.invalidateProducts).
      */
     async adjustRating(tx: Queryable, productId: number, change: { sum: number; count: number }) {
       if (!(await products.adjustRating(tx, productId, change.sum, change.count))) {
         throw new AppError('not_found', `Product ${productId} does not exist`);
       }
-      await recordInvalidation(tx, productDeps([productId]));
+      if (change.sum !== 0 || change.count !== 0) await recordInvalidation(tx, productDeps([productId]));
     },
   };
 }

@@ -10,8 +10,9 @@ import type { ResponseCache } from './response-cache.js';
  * commit and that bump would leave the old answers reachable until they expire. So the write also records the
  * bump as an outbox job in its own transaction: the job exists if and only if the write committed, and it
  * bumps the same generations again when it runs, on whichever process runs jobs. A second bump costs each
- * entry one more miss; writes that record one are the catalog's edits, reviews and returned stock (the
- * checkout's taken stock rides on its payment's capture job instead, see orders/jobs.ts).
+ * entry one more miss; writes that record one are the catalog's edits, reviews (a rating that moved), returned
+ * stock and `bazaar import` (the checkout's taken stock rides on its payment's capture job instead, see
+ * orders/jobs.ts).
  */
 export const CACHE_INVALIDATE_JOB = 'cache.invalidate';
 
@@ -25,13 +26,24 @@ export async function recordInvalidation(tx: Queryable, deps: readonly string[])
 }
 
 /**
+ * Attempts before the job goes dead: with the runner's backoff (doubling from 1 s, capped at 10 minutes) about
+ * seven hours, so a Redis outage of minutes leaves retries, not dead jobs and their alert.
+ */
+const MAX_ATTEMPTS = 50;
+
+/**
  * The job's handler. A bump Redis could not take fails the job, which is retried with backoff: the cache of
  * the process that ran it remembers the loss too, but only in memory.
  */
 export function registerCacheJobs(registry: JobRegistry, cache: ResponseCache): void {
-  registry.register(CACHE_INVALIDATE_JOB, Payload, async ({ deps }) => {
-    if (!(await cache.invalidate(deps))) {
-      throw new Error(`Redis did not take the bump of ${deps.length} generation(s); the job will retry`);
-    }
-  });
+  registry.register(
+    CACHE_INVALIDATE_JOB,
+    Payload,
+    async ({ deps }) => {
+      if (!(await cache.invalidate(deps))) {
+        throw new Error(`Redis did not take the bump of ${deps.length} generation(s); the job will retry`);
+      }
+    },
+    { maxAttempts: MAX_ATTEMPTS },
+  );
 }
