@@ -88,7 +88,9 @@ export async function startApi(
 ): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const devNull = openSync('/dev/null', 'w');
-  const child = spawn(process.execPath, [path.join(dist, 'main.js'), 'serve'], {
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the API (as in checkout.ts).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(dist, 'main.js'), 'serve'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', devNull, 'inherit'],
