@@ -30,7 +30,7 @@ import { openPostgres } from '../src/platform/db/postgres.js';
 import { createAccessTokens } from '../src/platform/http/auth.js';
 import { HttpConnection } from './http-connection.js';
 import { percentile } from './paced.js';
-import { adminQuery, freePort, procStat } from './processes.js';
+import { adminQuery, freePort, procStat, serverNodeArgs } from './processes.js';
 
 const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const buyers = Number(process.env.BENCH_BUYERS ?? 100);
@@ -44,11 +44,9 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const admin = (sql: string) => adminQuery(adminUrl, sql);
 
 function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve', '--instances', String(instances)],
+    [...serverNodeArgs(), '--import', 'tsx', 'src/main.ts', 'serve', '--instances', String(instances)],
     {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', RATE_LIMIT_FACTOR: '0', ...env },

@@ -78,6 +78,10 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   clearTimeout(timer);
 }
 
+/** BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": Node's options for the servers a bench starts. */
+export const serverNodeArgs = (): string[] =>
+  (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /**
  * `bazaar serve` from dist/ (or another build's directory), its log lines (one per request, as in production)
  * sent to /dev/null.
@@ -88,9 +92,7 @@ export async function startApi(
 ): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const devNull = openSync('/dev/null', 'w');
-  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the API (as in checkout.ts).
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(dist, 'main.js'), 'serve'], {
+  const child = spawn(process.execPath, [...serverNodeArgs(), path.join(dist, 'main.js'), 'serve'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', devNull, 'inherit'],

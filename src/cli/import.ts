@@ -3,7 +3,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CATALOG_DEPS } from '../modules/catalog/cache-keys.js';
+import { catalogDeps } from '../modules/catalog/cache-keys.js';
 import { recordInvalidation } from '../platform/cache/invalidation-job.js';
 import type { Database, Queryable } from '../platform/db/index.js';
 import { CsvReader, type CsvRecord } from './csv.js';
@@ -252,7 +252,7 @@ async function run(
   }
   // Every catalog answer cached anywhere is replaced: bumped by a job once this commits (a running server with
   // the L1 alone, or one whose Redis missed the import's own bump after the commit, serves the new catalog then).
-  await recordInvalidation(db, [CATALOG_DEPS.categories]);
+  await recordInvalidation(db, catalogDeps());
   clock.start('analyze');
   await db.query('ANALYZE products');
   clock.start('commit');

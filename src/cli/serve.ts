@@ -66,9 +66,10 @@ async function serveOne(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   // After the signal handlers, so a stop that arrives meanwhile is still graceful (process.exit ends the loop).
-  // Jobs wait (2 s at most) for Redis: a cache bump run before it connects would count as lost in an outage and
-  // flush every instance's cache once it does.
-  await app.responseCache.ready(2_000);
+  // The in-process runner waits (2 s at most) for Redis: a cache bump run before it connects would count as lost
+  // in an outage and flush every instance's cache once it does. A stop that came meanwhile starts nothing.
+  if (config.amqpUrl === null) await app.responseCache.ready(2_000);
+  if (stopping) return;
   stopJobs = await startJobTransport(runtime, app.jobs);
 }
 

@@ -16,8 +16,9 @@ import { createJobRegistry, PermanentJobError } from '../../src/platform/jobs/re
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { runCacheJobsUntil } from '../helpers/jobs.js';
 import { freePort } from '../helpers/ports.js';
-import { addToCart, checkout, fastRunner, newShopper, waitFor } from '../orders/shop.js';
+import { addToCart, checkout, newShopper } from '../orders/shop.js';
 
 /**
  * A process that dies between a write's commit and its cache bump: played by services built without the cache
@@ -32,20 +33,8 @@ forEachEngine('cache invalidation that survives a process dying after the commit
       const res = await t.app.inject({ method: 'GET', url });
       return { status: res.statusCode, body: res.statusCode === 200 ? res.json() : null };
     };
-    /**
-     * Runs the committed cache jobs, and only those (a checkout's capture job bumps stock too), until `done`
-     * holds.
-     */
-    async function afterJobs(what: string, done: () => Promise<boolean>) {
-      const registry = createJobRegistry();
-      registerCacheJobs(registry, t.app.responseCache);
-      const runner = await fastRunner(ctx.db, registry);
-      try {
-        await waitFor(what, done);
-      } finally {
-        await runner.stop();
-      }
-    }
+    const afterJobs = (what: string, done: () => Promise<boolean>) =>
+      runCacheJobsUntil(ctx.db, t.app.responseCache, what, done);
 
     before(async () => {
       t = await buildTestApp(ctx.db, { env: { RATE_LIMIT_FACTOR: '0' } });
@@ -71,6 +60,15 @@ forEachEngine('cache invalidation that survives a process dying after the commit
         const detail = await get(`/api/products/${edited}/`);
         return detail.body.price === '35.00' && (await get(`/api/products/${deleted}/`)).status === 404;
       });
+      // The list pages too: both jobs name `products` (a list entry also ends by itself after LIST_TTL_MS).
+      const { rows } = await ctx.db.query<{ deps: string[] }>(
+        `SELECT payload->'deps' AS deps FROM outbox_jobs WHERE type = $1 AND payload->'deps' ?| $2::text[]`,
+        [CACHE_INVALIDATE_JOB, [`product:${edited}`, `product:${deleted}`]],
+      );
+      assert.deepEqual(
+        rows.map((row) => [...row.deps].sort()),
+        [['product:' + edited, 'products'].sort(), ['product:' + deleted, 'products'].sort()],
+      );
       assert.deepEqual(await names(), ['Lamp']);
     });
 

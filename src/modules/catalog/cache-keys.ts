@@ -12,6 +12,8 @@ export const CATALOG_DEPS = {
   product: (id: number) => `product:${id}`,
 };
 
+/** A category changed, or the whole catalog (an import): every catalog answer. */
+export const catalogDeps = () => [CATALOG_DEPS.categories];
 /** A product changed in what lists show (name, price, rating, images, deletion): its detail and every list. */
 export const productDeps = (ids: readonly number[]) => [
   CATALOG_DEPS.productLists,

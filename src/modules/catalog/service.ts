@@ -3,7 +3,7 @@ import type { Database } from '../../platform/db/index.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { AppError } from '../../platform/http/errors.js';
 import { mediaUrl } from '../../platform/storage/media.js';
-import { CATALOG_DEPS, productDeps, stockDeps } from './cache-keys.js';
+import { catalogDeps, productDeps, stockDeps } from './cache-keys.js';
 import * as categories from './category-repo.js';
 import * as repo from './repo.js';
 import { type CategoryInput, createCatalogWrites, type ProductInput, requireCategory } from './writes.js';
@@ -83,7 +83,7 @@ export function createCatalogService({ db, cache }: { db: Database; cache?: Resp
 
     /** Call after a category changed: every catalog response. */
     invalidateCatalog() {
-      return invalidate([CATALOG_DEPS.categories]);
+      return invalidate(catalogDeps());
     },
 
     async listCategories() {
@@ -137,10 +137,10 @@ export function createCatalogService({ db, cache }: { db: Database; cache?: Resp
     },
 
     createCategory: (input: CategoryInput & { name: string }) =>
-      thenInvalidate(writes.createCategory(input), [CATALOG_DEPS.categories]),
+      thenInvalidate(writes.createCategory(input), catalogDeps()),
     updateCategory: (id: number, input: CategoryInput) =>
-      thenInvalidate(writes.updateCategory(id, input), [CATALOG_DEPS.categories]),
-    deleteCategory: (id: number) => thenInvalidate(writes.deleteCategory(id), [CATALOG_DEPS.categories]),
+      thenInvalidate(writes.updateCategory(id, input), catalogDeps()),
+    deleteCategory: (id: number) => thenInvalidate(writes.deleteCategory(id), catalogDeps()),
 
     async createProduct(input: Required<Omit<ProductInput, 'description'>> & ProductInput) {
       const row = await writes.createProduct(input);

@@ -1,7 +1,7 @@
 import { recordInvalidation } from '../../platform/cache/invalidation-job.js';
 import { type Database, PgErrorCode, pgErrorCode, type Queryable } from '../../platform/db/index.js';
 import { AppError } from '../../platform/http/errors.js';
-import { CATALOG_DEPS, productDeps } from './cache-keys.js';
+import { catalogDeps, productDeps } from './cache-keys.js';
 import * as categories from './category-repo.js';
 import * as products from './product-writes-repo.js';
 import * as repo from './repo.js';
@@ -69,7 +69,7 @@ export function createCatalogWrites(db: Database) {
               throw unknownCategory('parent_id', parentId);
             }
             const id = await categories.insertCategory(tx, input.name, parentId);
-            await recordInvalidation(tx, [CATALOG_DEPS.categories]);
+            await recordInvalidation(tx, catalogDeps());
             return requireCategory(tx, id);
           }),
         () => unknownCategory('parent_id', parentId ?? 0),
@@ -93,7 +93,7 @@ export function createCatalogWrites(db: Database) {
             }
             const found = await categories.updateCategory(tx, id, { name: input.name, parentId });
             if (!found) throw new AppError('not_found', `Category ${id} does not exist`);
-            await recordInvalidation(tx, [CATALOG_DEPS.categories]);
+            await recordInvalidation(tx, catalogDeps());
             return requireCategory(tx, id);
           }),
         changedParent,
@@ -110,7 +110,7 @@ export function createCatalogWrites(db: Database) {
             if (!(await categories.deleteCategory(tx, id))) {
               throw new AppError('not_found', `Category ${id} does not exist`);
             }
-            await recordInvalidation(tx, [CATALOG_DEPS.categories]);
+            await recordInvalidation(tx, catalogDeps());
           }),
         inUse,
       );
