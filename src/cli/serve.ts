@@ -71,6 +71,8 @@ async function serveOne(): Promise<void> {
   if (config.amqpUrl === null) await app.responseCache.ready(2_000);
   if (stopping) return;
   stopJobs = await startJobTransport(runtime, app.jobs);
+  // A stop that came while the transport started found nothing to stop: stop it here.
+  if (stopping) await stopJobs();
 }
 
 /**

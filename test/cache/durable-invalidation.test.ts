@@ -62,12 +62,13 @@ forEachEngine('cache invalidation that survives a process dying after the commit
       });
       // The list pages too: both jobs name `products` (a list entry also ends by itself after LIST_TTL_MS).
       const { rows } = await ctx.db.query<{ deps: string[] }>(
-        `SELECT payload->'deps' AS deps FROM outbox_jobs WHERE type = $1 AND payload->'deps' ?| $2::text[]`,
+        `SELECT payload->'deps' AS deps FROM outbox_jobs
+          WHERE type = $1 AND payload->'deps' ?| $2::text[] ORDER BY id`,
         [CACHE_INVALIDATE_JOB, [`product:${edited}`, `product:${deleted}`]],
       );
       assert.deepEqual(
         rows.map((row) => [...row.deps].sort()),
-        [['product:' + edited, 'products'].sort(), ['product:' + deleted, 'products'].sort()],
+        [[`product:${edited}`, 'products'].sort(), [`product:${deleted}`, 'products'].sort()],
       );
       assert.deepEqual(await names(), ['Lamp']);
     });

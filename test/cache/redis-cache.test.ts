@@ -126,6 +126,7 @@ describe('catalog cache over Redis', { skip: sharedRedis ? false : 'TEST_REDIS_U
         b.app.responseCache,
         'the new price on the instance that never saw the write',
         async () => (await (await http(a, `/api/products/${id}/`)).json()).price === '21.00',
+        5_000,
       );
     });
 

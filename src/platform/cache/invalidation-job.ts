@@ -26,9 +26,9 @@ export async function recordInvalidation(tx: Queryable, deps: readonly string[])
 }
 
 /**
- * Attempts before the job goes dead: five to seven hours of retries with the runner's backoff (doubling from 1 s,
- * capped at 10 minutes, with jitter), about seven and a half with RabbitMQ's delays, so a Redis outage of minutes
- * leaves retries, not dead jobs and their alert.
+ * Attempts before the job goes dead: about five hours of retries with the runner's backoff (doubling from 1 s,
+ * capped at 10 minutes, each delay jittered down to half at most), about seven and a half with RabbitMQ's delays,
+ * so a Redis outage of minutes leaves retries, not dead jobs and their alert.
  */
 const MAX_ATTEMPTS = 50;
 
