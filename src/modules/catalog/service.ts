@@ -57,16 +57,12 @@ function productView(row: repo.ProductDetailRow) {
 
 /** Without a cache (command-line tools), invalidation has nothing to do. */
 export function createCatalogService({ db, cache }: { db: Database; cache?: ResponseCache }) {
-  const writes = createCatalogWrites(db);
+  /** Bumps cached answers after a write's commit (it never throws). */
   const invalidate = async (deps: string[]): Promise<void> => {
     await cache?.invalidate(deps);
   };
-  /** Runs a committed write, then drops the cached answers it changed (invalidation never throws). */
-  const thenInvalidate = async <T>(write: Promise<T>, deps: string[]): Promise<T> => {
-    const result = await write;
-    await invalidate(deps);
-    return result;
-  };
+  // Each write records its bump in its transaction and bumps after its commit (writes.ts).
+  const writes = createCatalogWrites(db, invalidate);
   return {
     /**
      * Call after the write commits. Products changed in what lists show (name, price, rating, images, deleted):
@@ -136,21 +132,17 @@ export function createCatalogService({ db, cache }: { db: Database; cache?: Resp
       return repo.isLiveProduct(db, id);
     },
 
-    createCategory: (input: CategoryInput & { name: string }) =>
-      thenInvalidate(writes.createCategory(input), catalogDeps()),
-    updateCategory: (id: number, input: CategoryInput) =>
-      thenInvalidate(writes.updateCategory(id, input), catalogDeps()),
-    deleteCategory: (id: number) => thenInvalidate(writes.deleteCategory(id), catalogDeps()),
+    createCategory: (input: CategoryInput & { name: string }) => writes.createCategory(input),
+    updateCategory: (id: number, input: CategoryInput) => writes.updateCategory(id, input),
+    deleteCategory: (id: number) => writes.deleteCategory(id),
 
     async createProduct(input: Required<Omit<ProductInput, 'description'>> & ProductInput) {
-      const row = await writes.createProduct(input);
-      await invalidate(productDeps([row.id]));
-      return productView(row);
+      return productView(await writes.createProduct(input));
     },
     async updateProduct(id: number, input: ProductInput) {
-      return productView(await thenInvalidate(writes.updateProduct(id, input), productDeps([id])));
+      return productView(await writes.updateProduct(id, input));
     },
-    deleteProduct: (id: number) => thenInvalidate(writes.deleteProduct(id), productDeps([id])),
+    deleteProduct: (id: number) => writes.deleteProduct(id),
     adjustRating: writes.adjustRating,
   };
 }

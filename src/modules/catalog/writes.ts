@@ -1,16 +1,18 @@
 import { recordInvalidation } from '../../platform/cache/invalidation-job.js';
-import { type Database, PgErrorCode, pgErrorCode, type Queryable } from '../../platform/db/index.js';
+import {
+  type Database,
+  PgErrorCode,
+  pgErrorCode,
+  type Queryable,
+  type Transaction,
+} from '../../platform/db/index.js';
 import { AppError } from '../../platform/http/errors.js';
 import { catalogDeps, productDeps } from './cache-keys.js';
 import * as categories from './category-repo.js';
 import * as products from './product-writes-repo.js';
 import * as repo from './repo.js';
 
-/**
- * The catalog's write rules: managers edit the category tree and the products. Each write records, in its own
- * transaction, the cached answers it changes (recordInvalidation): the catalog service bumps them again right
- * after the commit, and the job makes that bump survive a process that dies in between.
- */
+/** The catalog's write rules: managers edit the category tree and the products. */
 
 export interface CategoryInput {
   name?: string;
@@ -57,19 +59,40 @@ export async function requireProduct(db: Queryable, id: number) {
   return product;
 }
 
-export function createCatalogWrites(db: Database) {
+/**
+ * `invalidate` bumps cached answers after a write's commit (the catalog service's; nothing without a cache).
+ */
+export function createCatalogWrites(db: Database, invalidate: (deps: string[]) => Promise<void>) {
   const changedParent = () => new AppError('conflict', 'The category tree changed meanwhile; try again');
+  /**
+   * A write that changes the cached answers `deps` (for a created row, computed from the work's result): its
+   * transaction also records their bump (recordInvalidation: the job makes it survive a process that dies after
+   * the commit), and they are bumped right after the commit.
+   */
+  async function changing<T>(
+    deps: string[] | ((result: T) => string[]),
+    work: (tx: Transaction) => Promise<T>,
+  ): Promise<T> {
+    let changed: string[] = [];
+    const result = await db.transaction(async (tx) => {
+      const done = await work(tx);
+      changed = typeof deps === 'function' ? deps(done) : deps;
+      await recordInvalidation(tx, changed);
+      return done;
+    });
+    await invalidate(changed);
+    return result;
+  }
   return {
     createCategory(input: Required<Pick<CategoryInput, 'name'>> & CategoryInput) {
       const parentId = input.parent_id ?? null;
       return translated(
         () =>
-          db.transaction(async (tx) => {
+          changing(catalogDeps(), async (tx) => {
             if (parentId !== null && !(await categories.categoryExists(tx, parentId))) {
               throw unknownCategory('parent_id', parentId);
             }
             const id = await categories.insertCategory(tx, input.name, parentId);
-            await recordInvalidation(tx, catalogDeps());
             return requireCategory(tx, id);
           }),
         () => unknownCategory('parent_id', parentId ?? 0),
@@ -79,7 +102,7 @@ export function createCatalogWrites(db: Database) {
     updateCategory(id: number, input: CategoryInput) {
       return translated(
         () =>
-          db.transaction(async (tx) => {
+          changing(catalogDeps(), async (tx) => {
             const parentId = input.parent_id;
             if (parentId !== undefined && parentId !== null) {
               await categories.lockTree(tx);
@@ -93,7 +116,6 @@ export function createCatalogWrites(db: Database) {
             }
             const found = await categories.updateCategory(tx, id, { name: input.name, parentId });
             if (!found) throw new AppError('not_found', `Category ${id} does not exist`);
-            await recordInvalidation(tx, catalogDeps());
             return requireCategory(tx, id);
           }),
         changedParent,
@@ -104,13 +126,12 @@ export function createCatalogWrites(db: Database) {
       const inUse = () => new AppError('conflict', `Category ${id} still holds products or child categories`);
       return translated(
         () =>
-          db.transaction(async (tx) => {
+          changing(catalogDeps(), async (tx) => {
             const usage = await categories.categoryUsage(tx, id);
             if (usage.products || usage.children) throw inUse();
             if (!(await categories.deleteCategory(tx, id))) {
               throw new AppError('not_found', `Category ${id} does not exist`);
             }
-            await recordInvalidation(tx, catalogDeps());
           }),
         inUse,
       );
@@ -119,20 +140,22 @@ export function createCatalogWrites(db: Database) {
     createProduct(input: Required<Omit<ProductInput, 'description'>> & ProductInput) {
       return translated(
         () =>
-          db.transaction(async (tx) => {
-            if (!(await categories.categoryExists(tx, input.category_id))) {
-              throw unknownCategory('category_id', input.category_id);
-            }
-            const id = await products.insertProduct(tx, {
-              name: input.name,
-              description: input.description ?? '',
-              price: input.price,
-              stockQuantity: input.stock_quantity,
-              categoryId: input.category_id,
-            });
-            await recordInvalidation(tx, productDeps([id]));
-            return requireProduct(tx, id);
-          }),
+          changing<repo.ProductDetailRow>(
+            (row) => productDeps([row.id]),
+            async (tx) => {
+              if (!(await categories.categoryExists(tx, input.category_id))) {
+                throw unknownCategory('category_id', input.category_id);
+              }
+              const id = await products.insertProduct(tx, {
+                name: input.name,
+                description: input.description ?? '',
+                price: input.price,
+                stockQuantity: input.stock_quantity,
+                categoryId: input.category_id,
+              });
+              return requireProduct(tx, id);
+            },
+          ),
         () => unknownCategory('category_id', input.category_id),
       );
     },
@@ -141,7 +164,7 @@ export function createCatalogWrites(db: Database) {
       const categoryId = input.category_id;
       return translated(
         () =>
-          db.transaction(async (tx) => {
+          changing(productDeps([id]), async (tx) => {
             if (categoryId !== undefined && !(await categories.categoryExists(tx, categoryId))) {
               throw unknownCategory('category_id', categoryId);
             }
@@ -153,7 +176,6 @@ export function createCatalogWrites(db: Database) {
               categoryId,
             });
             if (!found) throw new AppError('not_found', `Product ${id} does not exist`);
-            await recordInvalidation(tx, productDeps([id]));
             return requireProduct(tx, id);
           }),
         () => unknownCategory('category_id', categoryId ?? 0),
@@ -161,11 +183,10 @@ export function createCatalogWrites(db: Database) {
     },
 
     deleteProduct(id: number): Promise<void> {
-      return db.transaction(async (tx) => {
+      return changing(productDeps([id]), async (tx) => {
         if (!(await products.softDeleteProduct(tx, id))) {
           throw new AppError('not_found', `Product ${id} does not exist`);
         }
-        await recordInvalidation(tx, productDeps([id]));
       });
     },
 
