@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import pino from 'pino';
-import { enqueue } from '../../src/platform/jobs/outbox.js';
+import { claimDueJobs, enqueue } from '../../src/platform/jobs/outbox.js';
 import { createJobRegistry, PermanentJobError } from '../../src/platform/jobs/registry.js';
 import { retryDelayMs, startJobRunner } from '../../src/platform/jobs/runner.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
@@ -169,6 +169,67 @@ forEachEngine('job outbox and runner', (ctx) =>
       }
       assert.equal((await jobRow(malformed as number))?.attempts, 1);
       assert.equal((await jobRow(permanent as number))?.attempts, 1);
+    });
+
+    it('marks finished jobs done with its next claim: no statement of their own', async () => {
+      const registry = createJobRegistry();
+      let ran = 0;
+      registry.register('test.settle_many', Payload, async () => {
+        ran += 1;
+      });
+      const ids = await ctx.db.transaction(async (tx) => {
+        const written: number[] = [];
+        for (let n = 0; n < 10; n += 1) written.push(await enqueue(tx, 'test.settle_many', { n }));
+        return written;
+      });
+      const before = ctx.db.stats.queries;
+      const runner = await startJobRunner({ db: ctx.db, registry, logger: silent, idlePollMs: 30_000 });
+      // Waits without a statement of its own, so that the count below is the runner's.
+      for (let waited = 0; ran < 10 && waited < 10_000; waited += 10) await sleep(10);
+      await sleep(300);
+      await runner.stop();
+      const statements = ctx.db.stats.queries - before;
+      assert.equal(ran, 10);
+      const { rows } = await ctx.db.query<{ status: string; attempts: number }>(
+        'SELECT DISTINCT status, attempts FROM outbox_jobs WHERE id = ANY($1::bigint[])',
+        [ids],
+      );
+      assert.deepEqual(rows, [{ status: 'done', attempts: 1 }]);
+      // One claim took the ten, the next marked them done (a statement each would make at least twelve).
+      assert.ok(statements <= 6, `${statements} statements for ten jobs`);
+    });
+
+    it('marks done at stop the jobs that finished after its last claim', async () => {
+      const registry = createJobRegistry();
+      let ran = false;
+      registry.register('test.settle_at_stop', Payload, async () => {
+        ran = true;
+      });
+      const id = await ctx.db.transaction((tx) => enqueue(tx, 'test.settle_at_stop', { n: 1 }));
+      // The loop's next claim comes a second after its first: stop() arrives before it.
+      const runner = await startJobRunner({
+        db: ctx.db,
+        registry,
+        logger: silent,
+        idlePollMs: 30_000,
+        minClaimGapMs: 1_000,
+      });
+      for (let waited = 0; !ran && waited < 10_000; waited += 5) await sleep(5);
+      await runner.stop();
+      assert.deepEqual(await jobRow(id), { status: 'done', attempts: 1, last_error: null });
+    });
+
+    it('leaves to its new holder a job claimed again since the attempt that finished', async () => {
+      const id = await ctx.db.transaction((tx) => enqueue(tx, 'test.fenced', { n: 1 }));
+      const [first] = await claimDueJobs(ctx.db, ['test.fenced'], 1, 1);
+      await sleep(20);
+      // The lease of attempt 1 expired: attempt 2 is claimed while attempt 1 is still running somewhere.
+      const [second] = await claimDueJobs(ctx.db, ['test.fenced'], 1, 60_000);
+      assert.deepEqual([first?.attempts, second?.attempts], [1, 2]);
+      assert.deepEqual(await claimDueJobs(ctx.db, ['test.fenced'], 0, 60_000, [first as never]), []);
+      assert.deepEqual(await jobRow(id), { status: 'running', attempts: 2, last_error: null });
+      await claimDueJobs(ctx.db, [], 0, 60_000, [second as never]);
+      assert.deepEqual(await jobRow(id), { status: 'done', attempts: 2, last_error: null });
     });
 
     it('runs again a job whose runner stopped answering once its lease expires, and ignores the late finish', async () => {

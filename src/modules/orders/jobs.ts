@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Database } from '../../platform/db/index.js';
-import { enqueue } from '../../platform/jobs/outbox.js';
+import { enqueueDeferred } from '../../platform/jobs/outbox.js';
 import type { JobRegistry } from '../../platform/jobs/registry.js';
 import { sendMailOnce } from '../../platform/mail/mail-job.js';
 import type { Mail, Mailer } from '../../platform/mail/mailer.js';
@@ -69,8 +69,9 @@ export function registerOrderJobs(
           if (!(await payments.recordCaptured(tx, payment_id, result.reference))) return [];
           if (order.order_status === 'pending') {
             assertTransition(order.order_status, 'paid', 'payment');
-            await repo.setStatus(tx, order_id, 'paid');
-            await enqueue(tx, CONFIRMATION_EMAIL_JOB, { order_id });
+            // Both go with the COMMIT: one round trip.
+            repo.setStatus(tx, order_id, 'paid');
+            enqueueDeferred(tx, CONFIRMATION_EMAIL_JOB, { order_id });
           } else {
             // The owner canceled while the card was being charged: give the money back.
             await payments.requestRefund(tx, payment_id);
@@ -81,10 +82,10 @@ export function registerOrderJobs(
         declined = true;
         if (order.order_status !== 'pending') return [];
         assertTransition(order.order_status, 'canceled', 'payment');
-        await repo.setStatus(tx, order_id, 'canceled');
+        repo.setStatus(tx, order_id, 'canceled');
         const lines = await repo.orderLines(tx, order_id);
         await restock(tx, lines);
-        await enqueue(tx, PAYMENT_FAILED_EMAIL_JOB, { order_id });
+        enqueueDeferred(tx, PAYMENT_FAILED_EMAIL_JOB, { order_id });
         return lines.map((line) => line.productId);
       });
       // After the commit, and once per payment: a rerun finds it failed already and returns above.

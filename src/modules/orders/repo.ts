@@ -1,4 +1,4 @@
-import { prepared, type Queryable } from '../../platform/db/index.js';
+import { prepared, type Queryable, type Transaction } from '../../platform/db/index.js';
 import type { TakenLine } from '../catalog/stock.js';
 import type { OrderStatus } from './state.js';
 
@@ -80,11 +80,14 @@ export async function lockOrder(tx: Queryable, id: number): Promise<LockedOrder 
   return rows[0];
 }
 
-export async function setStatus(tx: Queryable, id: number, status: OrderStatus): Promise<void> {
-  await tx.query(prepared('UPDATE orders SET order_status = $2, updated_at = now() WHERE id = $1'), [
-    id,
-    status,
-  ]);
+const SET_STATUS = prepared('UPDATE orders SET order_status = $2, updated_at = now() WHERE id = $1');
+
+/**
+ * Sets the status of an order this transaction locked (lockOrder): sent with the transaction's next statement or
+ * its COMMIT (Transaction.defer), since nothing waits on its answer; its failure fails the transaction.
+ */
+export function setStatus(tx: Transaction, id: number, status: OrderStatus): void {
+  void tx.defer(SET_STATUS, [id, status]);
 }
 
 export async function orderLines(

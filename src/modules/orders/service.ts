@@ -144,7 +144,7 @@ export function createOrdersService(deps: {
         if (!order || order.user_id !== viewer.id)
           throw new AppError('not_found', `Order ${id} does not exist`);
         assertTransition(order.order_status, 'canceled', 'owner');
-        await repo.setStatus(tx, id, 'canceled');
+        repo.setStatus(tx, id, 'canceled');
         const lines = await repo.orderLines(tx, id);
         await restock(tx, lines);
         const payment = await payments.lockOfOrder(tx, id);
@@ -161,7 +161,7 @@ export function createOrdersService(deps: {
         const order = await repo.lockOrder(tx, id);
         if (!order) throw new AppError('not_found', `Order ${id} does not exist`);
         assertTransition(order.order_status, status, 'manager');
-        await repo.setStatus(tx, id, status);
+        repo.setStatus(tx, id, status);
       });
       return detail(id);
     },

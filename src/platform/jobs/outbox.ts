@@ -1,4 +1,4 @@
-import { prepared, type Queryable } from '../db/index.js';
+import { prepared, type Queryable, type Transaction } from '../db/index.js';
 
 /**
  * The transactional outbox: a side effect is an `outbox_jobs` row written in the transaction that caused it,
@@ -24,6 +24,19 @@ export async function enqueue(
     options.delayMs ?? 0,
   ]);
   return (rows[0] as { id: number }).id;
+}
+
+/**
+ * enqueue for a work that does not need the job's id: the row is sent with the transaction's next statement or
+ * its COMMIT (Transaction.defer), one round trip fewer; its failure fails the transaction.
+ */
+export function enqueueDeferred(
+  tx: Transaction,
+  type: string,
+  payload: Record<string, unknown>,
+  options: EnqueueOptions = {},
+): void {
+  void tx.defer(ENQUEUE, [type, JSON.stringify(payload), options.delayMs ?? 0]);
 }
 
 /**
@@ -54,30 +67,26 @@ export interface ClaimedJob {
 }
 
 /**
- * Claims up to `limit` due jobs of the given types: pending ones whose run_at has come, and running ones whose
- * lease expired (their runner died). SKIP LOCKED lets many runners claim side by side without waiting. The
- * statement is the function claim_due_jobs (migrations/070_claim_due_jobs.sql), which walks the due index in
- * order with bitmap scans off.
+ * Marks `done` (jobs this runner finished since its last claim) as done, then claims up to `limit` due jobs of
+ * the given types: pending ones whose run_at has come, and running ones whose lease expired (their runner
+ * died). One statement, settle_and_claim_jobs (migrations/071), so a finished job costs no round trip of its
+ * own; the claim itself is claim_due_jobs (migrations/070), which walks the due index in order with bitmap
+ * scans off, and SKIP LOCKED lets many runners claim side by side without waiting. A mark matches the attempt
+ * that ran (the fencing token): a job claimed again since (its lease expired) is left to its new holder.
  */
 export async function claimDueJobs(
   db: Queryable,
   types: readonly string[],
   limit: number,
   leaseMs: number,
+  done: readonly ClaimedJob[] = [],
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>(
-    prepared('SELECT id, type, payload, attempts FROM claim_due_jobs($1::text[], $2, $3)'),
-    [types, limit, leaseMs],
+    prepared(`SELECT id, type, payload, attempts
+                FROM settle_and_claim_jobs($1::bigint[], $2::int[], $3::text[], $4, $5)`),
+    [done.map((job) => job.id), done.map((job) => job.attempts), types, limit, leaseMs],
   );
   return rows;
-}
-
-export async function markDone(db: Queryable, job: ClaimedJob): Promise<void> {
-  await db.query(
-    prepared(`UPDATE outbox_jobs SET status = 'done', locked_until = NULL, updated_at = now()
-      WHERE id = $1 AND attempts = $2 AND status = 'running'`),
-    [job.id, job.attempts],
-  );
 }
 
 /** A failed attempt: back to pending after retryInMs, or dead when it was the last allowed attempt. */

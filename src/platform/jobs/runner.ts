@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.js';
 import { recordJobRun } from './job-metrics.js';
-import { type ClaimedJob, claimDueJobs, JOBS_CHANNEL, markDone, markFailed } from './outbox.js';
+import { type ClaimedJob, claimDueJobs, JOBS_CHANNEL, markFailed } from './outbox.js';
 import { type JobRegistry, PermanentJobError } from './registry.js';
 import { createWakeup } from './wakeup.js';
 
@@ -9,7 +9,10 @@ import { createWakeup } from './wakeup.js';
  * The in-process transport: claims due outbox rows and runs their handlers in this process. It sleeps until a
  * NOTIFY on JOBS_CHANNEL (sent at the commit of every enqueue), a job of its own finishing, or the idle poll
  * (at most one claim query per idlePollMs, which also picks up retries whose backoff ended and the jobs of a
- * runner that died: their lease `locked_until` expires and they are claimed again).
+ * runner that died: their lease `locked_until` expires and they are claimed again). A finished job is marked done
+ * by the next claim (it travels with it: one round trip per job fewer), at most minClaimGapMs later, or by
+ * stop(); a runner that dies in between leaves it running until its lease expires, and it runs again, as a job
+ * whose runner died mid-run does: handlers are idempotent.
  */
 export interface RunnerOptions {
   db: Database;
@@ -58,6 +61,20 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
   let stopped = false;
   const wakeup = createWakeup(options.minClaimGapMs ?? 20);
   const wake = () => wakeup.wake();
+  /** Jobs finished since the last claim, which marks them done (claimDueJobs). */
+  let finished: ClaimedJob[] = [];
+
+  /** Marks the finished jobs done and claims up to limit more; a failed claim keeps them for the next. */
+  async function settleAndClaim(limit: number): Promise<ClaimedJob[]> {
+    const settling = finished;
+    finished = [];
+    try {
+      return await claimDueJobs(db, types, limit, leaseMs, settling);
+    } catch (error) {
+      finished = settling.concat(finished);
+      throw error;
+    }
+  }
 
   async function run(job: ClaimedJob): Promise<void> {
     const definition = registry.definition(job.type);
@@ -66,7 +83,7 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
     try {
       if (!definition) throw new PermanentJobError(`No handler for job type ${job.type}`);
       await definition.run(job.payload, { id: job.id, attempt: job.attempts });
-      await markDone(db, job);
+      finished.push(job);
       recordJobRun(job.type, 'done', startedAt);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -84,11 +101,11 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
   async function loop(): Promise<void> {
     while (!stopped) {
       wakeup.begin();
-      const free = concurrency - inFlight.size;
+      const free = types.length > 0 ? concurrency - inFlight.size : 0;
       let claimed: ClaimedJob[] = [];
-      if (free > 0 && types.length > 0) {
+      if (free > 0 || finished.length > 0) {
         try {
-          claimed = await claimDueJobs(db, types, free, leaseMs);
+          claimed = await settleAndClaim(Math.max(0, free));
         } catch (error) {
           logger.error({ err: error }, 'claiming jobs failed');
         }
@@ -123,6 +140,14 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
       wake();
       await looping;
       await Promise.allSettled([...inFlight]);
+      if (finished.length > 0) {
+        await settleAndClaim(0).catch((error: unknown) =>
+          logger.error(
+            { err: error },
+            'could not mark finished jobs done; they run again when their lease expires',
+          ),
+        );
+      }
       await unlisten();
     },
   };

@@ -38,8 +38,13 @@ export function createWakeup(minGapMs: number): Wakeup {
           signal = done;
         });
       }
-      const gap = roundAt + minGapMs - performance.now();
-      if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+      // A timer may fire up to a millisecond early (whole milliseconds, the event loop's cached clock): the
+      // gap is checked again, so a round never begins sooner than minGapMs after the last.
+      for (;;) {
+        const gap = roundAt + minGapMs - performance.now();
+        if (gap <= 0) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(gap)));
+      }
     },
   };
 }
