@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, it } from 'node:test';
 import type { Database } from '../../src/platform/db/index.js';
 import { createJobRegistry } from '../../src/platform/jobs/registry.js';
@@ -71,4 +74,27 @@ forEachEngine('email over SMTP', (ctx) => {
       name: 'PermanentJobError',
     });
   });
+});
+
+it('writes each mail as an .eml file under DATA_DIR/mail, and makes the folder again when it was removed', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bazaar-mail-'));
+  const mailer = createMailer({ smtpUrl: null, from: 'Bazaar <shop@bazaar.test>', dataDir });
+  const folder = path.join(dataDir, 'mail');
+  const mailed = async () =>
+    Promise.all((await readdir(folder)).map((name) => readFile(path.join(folder, name), 'utf8')));
+  try {
+    await mailer.send({ to: 'ada@example.com', subject: 'First', text: 'one' });
+    assert.deepEqual(
+      (await mailed()).map((mail) => /^Subject: (.*)$/m.exec(mail)?.[1]),
+      ['First'],
+    );
+    await rm(folder, { recursive: true });
+    await mailer.send({ to: 'ada@example.com', subject: 'Second', text: 'two' });
+    const after = await mailed();
+    assert.equal(after.length, 1, 'only the finished mail: no temporary file is left');
+    assert.match(after[0] ?? '', /^Subject: Second$/m);
+  } finally {
+    await mailer.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });

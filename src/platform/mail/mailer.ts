@@ -40,14 +40,23 @@ export function createMailer(options: { smtpUrl: string | null; from: string; da
   }
   const dir = path.join(options.dataDir, 'mail');
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  // The folder is made by the first mail, and again by the first after someone removed it.
+  let folderMade = false;
   return {
     send: async (mail) => {
       const info = await transport.sendMail({ from: options.from, ...mail });
-      await mkdir(dir, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
       // Written under a temporary name and renamed, so a reader never sees a half-written .eml file.
       const temporary = path.join(dir, `.${name}.tmp`);
-      await writeFile(temporary, info.message as Buffer);
+      if (!folderMade) await mkdir(dir, { recursive: true });
+      folderMade = true;
+      try {
+        await writeFile(temporary, info.message as Buffer);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await mkdir(dir, { recursive: true });
+        await writeFile(temporary, info.message as Buffer);
+      }
       await rename(temporary, path.join(dir, name));
     },
     close: async () => {},
