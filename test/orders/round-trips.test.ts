@@ -79,4 +79,36 @@ describe('checkout on PostgreSQL, counted on the wire', { skip: !adminUrl }, () 
     assert.equal(await stockOf(db, lamp), 91);
     assert.equal(await stockOf(db, clip), 91);
   });
+
+  it("run an order's capture in five round trips and its confirmation mail in four", async () => {
+    const categoryId = await insertCategory(db, 'Wire jobs');
+    const product = await insertProduct(db, { name: 'Bulb', price: '2.50', stock: 100, categoryId });
+    const shopper = await newShopper(t, db);
+    /** Runs the order's job of this type as a runner would; the round trips it took. */
+    const runJob = async (orderId: number, type: string) => {
+      const { rows } = await db.query<{ id: number; payload: unknown }>(
+        `SELECT id, payload FROM outbox_jobs WHERE type = $1 AND payload->>'order_id' = $2`,
+        [type, String(orderId)],
+      );
+      const job = rows[0] as { id: number; payload: unknown };
+      const before = proxy.roundTrips();
+      await t.app.jobs.definition(type)?.run(job.payload, { id: job.id, attempt: 1 });
+      return proxy.roundTrips() - before;
+    };
+    const trips: [number, number][] = [];
+    for (let round = 0; round < 2; round += 1) {
+      await addToCart(t, shopper, product, 1);
+      const order = (await checkout(t, shopper)).json() as { id: number };
+      trips.push([
+        await runJob(order.id, 'payment.capture'),
+        await runJob(order.id, 'order.confirmation_email'),
+      ]);
+      const { rows } = await db.query('SELECT order_status FROM orders WHERE id = $1', [order.id]);
+      assert.deepEqual(rows, [{ order_status: 'paid' }]);
+    }
+    // Once prepared: the capture reads the payment and the order, then BEGIN and the order's lock; the payment
+    // captured; the order paid and its mail job with COMMIT. The mail: the order, its buyer, the sent-mail check,
+    // the sent-mail record. (Marking the jobs done travels with the runner's next claim: runner.test.ts.)
+    assert.deepEqual(trips[1], [5, 4]);
+  });
 });
