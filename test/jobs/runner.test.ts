@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import pino from 'pino';
@@ -217,6 +218,41 @@ forEachEngine('job outbox and runner', (ctx) =>
       for (let waited = 0; !ran && waited < 10_000; waited += 5) await sleep(5);
       await runner.stop();
       assert.deepEqual(await jobRow(id), { status: 'done', attempts: 1, last_error: null });
+    });
+
+    it('keeps the finished jobs of a failed claim, and the first claim that succeeds marks them', async () => {
+      // The claim made to fail for real in this database, then put back as the migration wrote it.
+      const failing = `CREATE OR REPLACE FUNCTION settle_and_claim_jobs(done_ids bigint[], done_attempts integer[],
+           job_types text[], max_jobs integer, lease_ms double precision)
+         RETURNS TABLE (id bigint, type text, payload jsonb, attempts integer)
+         LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'claims are down'; END $$`;
+      const original = readFileSync(
+        new URL('../../migrations/071_settle_and_claim_jobs.sql', import.meta.url),
+        'utf8',
+      ).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+      const registry = createJobRegistry();
+      let runs = 0;
+      let release: () => void = () => {};
+      registry.register('test.claims_down', Payload, async () => {
+        runs += 1;
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      const id = await ctx.db.transaction((tx) => enqueue(tx, 'test.claims_down', { n: 1 }));
+      const runner = await startJobRunner({ db: ctx.db, registry, logger: silent, idlePollMs: 50 });
+      try {
+        await waitFor('the job to start', async () => runs === 1);
+        await ctx.db.query(failing);
+        release();
+        await sleep(300);
+        assert.equal((await jobRow(id))?.status, 'running', 'no claim succeeded: the job is not marked yet');
+        await ctx.db.query(original);
+        await waitFor('the mark', async () => (await jobRow(id))?.status === 'done');
+      } finally {
+        await ctx.db.query(original);
+        await runner.stop();
+      }
+      assert.deepEqual(await jobRow(id), { status: 'done', attempts: 1, last_error: null });
+      assert.equal(runs, 1);
     });
 
     it('leaves to its new holder a job claimed again since the attempt that finished', async () => {

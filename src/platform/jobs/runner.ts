@@ -10,9 +10,11 @@ import { createWakeup } from './wakeup.js';
  * NOTIFY on JOBS_CHANNEL (sent at the commit of every enqueue), a job of its own finishing, or the idle poll
  * (at most one claim query per idlePollMs, which also picks up retries whose backoff ended and the jobs of a
  * runner that died: their lease `locked_until` expires and they are claimed again). A finished job is marked done
- * by the next claim (it travels with it: one round trip per job fewer), at most minClaimGapMs later, or by
- * stop(); a runner that dies in between leaves it running until its lease expires, and it runs again, as a job
- * whose runner died mid-run does: handlers are idempotent.
+ * by the next claim (it travels with it: one round trip per job fewer), normally one claim round later (at
+ * least minClaimGapMs; longer while a claim is in flight, or when claims fail: then by the next that succeeds),
+ * or by stop(); a runner that dies in between leaves it running until its lease expires, and it runs again, as
+ * a job whose runner died mid-run does: handlers are idempotent. So `bazaar_jobs_total{outcome="done"}` counts
+ * at least once: a job run again after a lost mark counts again.
  */
 export interface RunnerOptions {
   db: Database;
@@ -107,7 +109,7 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
         try {
           claimed = await settleAndClaim(Math.max(0, free));
         } catch (error) {
-          logger.error({ err: error }, 'claiming jobs failed');
+          logger.error({ err: error }, 'claiming jobs (and marking finished ones done) failed');
         }
       }
       for (const job of claimed) {

@@ -38,8 +38,9 @@ export function createWakeup(minGapMs: number): Wakeup {
           signal = done;
         });
       }
-      // A timer may fire up to a millisecond early (whole milliseconds, the event loop's cached clock): the
-      // gap is checked again, so a round never begins sooner than minGapMs after the last.
+      // A timer may fire early by this clock (it counts from the event loop's cached time, which lags after
+      // long synchronous work): the gap is checked again, so a round never begins sooner than minGapMs after
+      // the last.
       for (;;) {
         const gap = roundAt + minGapMs - performance.now();
         if (gap <= 0) break;
