@@ -220,6 +220,42 @@ forEachEngine('job outbox and runner', (ctx) =>
       assert.deepEqual(await jobRow(id), { status: 'done', attempts: 1, last_error: null });
     });
 
+    it('marks at stop the finished jobs at once, without waiting for a job still running', async () => {
+      const registry = createJobRegistry();
+      let quickRan = false;
+      let slowStarted = false;
+      let releaseSlow: () => void = () => {};
+      registry.register('test.stop_quick', Payload, async () => {
+        quickRan = true;
+      });
+      registry.register('test.stop_slow', Payload, async () => {
+        slowStarted = true;
+        await new Promise<void>((resolve) => (releaseSlow = resolve));
+      });
+      const [quick, slow] = await ctx.db.transaction(async (tx) => [
+        await enqueue(tx, 'test.stop_quick', { n: 1 }),
+        await enqueue(tx, 'test.stop_slow', { n: 2 }),
+      ]);
+      const runner = await startJobRunner({
+        db: ctx.db,
+        registry,
+        logger: silent,
+        idlePollMs: 30_000,
+        minClaimGapMs: 1_000,
+      });
+      for (let waited = 0; !(quickRan && slowStarted) && waited < 10_000; waited += 5) await sleep(5);
+      const stopping = runner.stop();
+      try {
+        // The slow job, like a provider that hangs, is still running: the quick one is marked all the same.
+        await waitFor('the quick job marked', async () => (await jobRow(quick as number))?.status === 'done');
+        assert.equal((await jobRow(slow as number))?.status, 'running');
+      } finally {
+        releaseSlow();
+        await stopping;
+      }
+      assert.deepEqual(await jobRow(slow as number), { status: 'done', attempts: 1, last_error: null });
+    });
+
     it('keeps the finished jobs of a failed claim, and the first claim that succeeds marks them', async () => {
       // The claim made to fail for real in this database, then put back as the migration wrote it.
       const failing = `CREATE OR REPLACE FUNCTION settle_and_claim_jobs(done_ids bigint[], done_attempts integer[],

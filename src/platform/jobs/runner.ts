@@ -10,9 +10,8 @@ import { createWakeup } from './wakeup.js';
  * NOTIFY on JOBS_CHANNEL (sent at the commit of every enqueue), a job of its own finishing, or the idle poll
  * (at most one claim query per idlePollMs, which also picks up retries whose backoff ended and the jobs of a
  * runner that died: their lease `locked_until` expires and they are claimed again). A finished job is marked done
- * by the next claim (it travels with it: one round trip per job fewer), normally one claim round later (at
- * least minClaimGapMs; longer while a claim is in flight, or when claims fail: then by the next that succeeds),
- * or by stop(); a runner that dies in between leaves it running until its lease expires, and it runs again, as
+ * by the next claim (it travels with it: one round trip per job fewer): within minClaimGapMs of its finish, or
+ * after a claim already in flight, or, when claims fail, by the first that succeeds; or by stop(); a runner that dies in between leaves it running until its lease expires, and it runs again, as
  * a job whose runner died mid-run does: handlers are idempotent. So `bazaar_jobs_total{outcome="done"}` counts
  * at least once: a job run again after a lost mark counts again.
  */
@@ -141,15 +140,20 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
       for (const timer of timers) clearInterval(timer);
       wake();
       await looping;
-      await Promise.allSettled([...inFlight]);
-      if (finished.length > 0) {
+      // Marked at once, then as the jobs still running end: a slow one (a hung provider) must not keep the
+      // finished ones unmarked, to run again should the process be killed before it ends.
+      const settleFinished = async () => {
+        if (finished.length === 0) return;
         await settleAndClaim(0).catch((error: unknown) =>
           logger.error(
             { err: error },
             'could not mark finished jobs done; they run again when their lease expires',
           ),
         );
-      }
+      };
+      await settleFinished();
+      await Promise.allSettled([...inFlight].map((running) => running.then(settleFinished)));
+      await settleFinished();
       await unlisten();
     },
   };
