@@ -24,7 +24,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '../src/platform/db/index.js';
@@ -202,6 +204,7 @@ function serverDatabaseUrl(tcp: URL): string {
 }
 
 const dbName = `bazaar_bench_checkout_${process.pid}`;
+const dataDir = path.join(tmpdir(), dbName);
 await admin(`CREATE DATABASE ${dbName}`);
 for (const setting of (process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean)) {
   const [name, value] = setting.split('=');
@@ -237,7 +240,7 @@ try {
     DATABASE_URL: serverDatabaseUrl(url),
     JWT_SECRET: secret,
     PORT: String(port),
-    DATA_DIR: `/tmp/${dbName}`,
+    DATA_DIR: dataDir,
   });
   const base = `http://127.0.0.1:${port}`;
   const buyerTokens = users.map((user) => tokens.sign({ id: user.id, role: 'customer' }));
@@ -345,4 +348,6 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   await db.close();
   await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  // The servers' DATA_DIR: a mail for every order of the run.
+  rmSync(dataDir, { recursive: true, force: true });
 }

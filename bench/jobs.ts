@@ -14,9 +14,6 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -30,6 +27,7 @@ import { buildTestApp } from '../test/helpers/app.js';
 import { startCli, waitForOutput } from '../test/helpers/cli.js';
 import { createPostgresDatabase } from '../test/helpers/engines.js';
 import { insertCategory, insertProduct } from '../test/helpers/fixtures.js';
+import { scratchDir } from '../test/helpers/scratch.js';
 import { startSmtpSink } from '../test/helpers/smtp-sink.js';
 import { addToCart, checkout, newShopper } from '../test/orders/shop.js';
 import { deleteQueues } from '../test/pipeline/amqp-helpers.js';
@@ -125,7 +123,7 @@ async function latency(prefix: string, rate: number, seconds: number) {
     AMQP_QUEUE_PREFIX: prefix,
     SMTP_URL: sink.url,
     LOG_LEVEL: 'info',
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bazaar-bench-')),
+    DATA_DIR: scratchDir('bench'),
   };
   const workers = [startCli(['worker'], env), startCli(['worker'], env)];
   await Promise.all(workers.map((child) => waitForOutput(child, /worker is consuming jobs/)));

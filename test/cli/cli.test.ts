@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { exitOf, runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { createPostgresDatabase, requireService } from '../helpers/engines.js';
 import { freePort } from '../helpers/ports.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const tempDir = () => mkdtempSync(path.join(tmpdir(), 'bazaar-cli-'));
+const tempDir = () => scratchDir('cli');
 
 function getJson(url: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { ImportError, importCatalog } from '../../src/cli/import.js';
 import { runCli } from '../helpers/cli.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertCategory } from '../helpers/fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function catalogDir(files: { categories?: string; products?: string }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-import-'));
+  const dir = scratchDir('import');
   if (files.categories !== undefined) writeFileSync(path.join(dir, 'categories.csv'), files.categories);
   if (files.products !== undefined) writeFileSync(path.join(dir, 'products.csv'), files.products);
   return dir;
@@ -235,7 +235,7 @@ forEachEngine('bazaar import', (ctx) => {
 
 it('bazaar import prints the rejects and a summary, and exits 1 when rows were rejected', async () => {
   const dir = catalogDir({ categories: CATEGORIES, products: PRODUCTS });
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bazaar-import-data-'));
+  const dataDir = scratchDir('import-data');
   const result = await runCli(['import', dir], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stdout, /Imported 2 categories and 2 products in [\d.]+ s; 12 rows rejected/);

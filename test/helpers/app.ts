@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/platform/db/index.js';
 import { type AuthUser, createAccessTokens } from '../../src/platform/http/auth.js';
 import type { HttpServer } from '../../src/platform/http/server.js';
+import { scratchDir } from './scratch.js';
 
 export interface TestApp {
   app: HttpServer;
@@ -29,7 +27,7 @@ export interface TestAppOptions {
 
 export async function buildTestApp(db: Database, options: TestAppOptions = {}): Promise<TestApp> {
   const env = options.env ?? {};
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bazaar-test-'));
+  const dataDir = scratchDir('test');
   // A Redis key prefix of its own, so test runs sharing one Redis never see each other's counters.
   const config = loadConfig({
     DATA_DIR: dataDir,

@@ -1,16 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { freePort } from './ports.js';
+import { scratchDir } from './scratch.js';
 
 /** A free TCP port on the loopback interface (the OS picks it; it is released before returning). */
 
 /** A throwaway redis-server of this test's own (no persistence), which the test may stop and start again. */
 export class RedisServer {
   private child: ChildProcess | null = null;
-  private readonly dir = mkdtempSync(path.join(tmpdir(), 'bazaar-redis-'));
+  private readonly dir = scratchDir('redis');
 
   private constructor(readonly port: number) {}
 

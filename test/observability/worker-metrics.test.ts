@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { openBroker } from '../../src/platform/jobs/amqp/broker.js';
@@ -14,6 +11,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { forEachEngine, openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
 import { freePort } from '../helpers/ports.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { deleteQueues, uniquePrefix, waitFor } from '../pipeline/amqp-helpers.js';
 import { sampleOf } from './scrape.js';
 
@@ -89,7 +87,7 @@ describe('bazaar worker serves its probes and metrics on METRICS_PORT [postgres]
       JWT_SECRET: 'a-test-secret-that-is-at-least-32-characters',
       AMQP_URL: amqpUrl as string,
       AMQP_QUEUE_PREFIX: prefix,
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bazaar-worker-')),
+      DATA_DIR: scratchDir('worker'),
       METRICS_PORT: String(port),
     };
     const child = startCli(['worker'], env);

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { type Broker, openBroker } from '../../src/platform/jobs/amqp/broker.js';
@@ -12,6 +9,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { exitOf, startCli, waitForOutput } from '../helpers/cli.js';
 import { openTestDatabase, requireService, type TestDatabase } from '../helpers/engines.js';
 import { insertCategory, insertProduct } from '../helpers/fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { addToCart, checkout, newShopper, orderState } from '../orders/shop.js';
 import { deleteQueues, uniquePrefix, waitFor } from './amqp-helpers.js';
@@ -60,7 +58,7 @@ describe('bazaar worker killed with SIGKILL in the middle of a job [postgres]', 
       AMQP_URL: amqpUrl as string,
       AMQP_QUEUE_PREFIX: prefix,
       SMTP_URL: sink.url,
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bazaar-worker-')),
+      DATA_DIR: scratchDir('worker'),
     });
     await waitForOutput(child, /worker is consuming jobs/);
     return child;

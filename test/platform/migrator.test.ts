@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { migrate } from '../../src/platform/db/index.js';
@@ -8,6 +7,7 @@ import { MIGRATIONS_DIR, readMigrations } from '../../src/platform/db/migrator.j
 import { openPostgres } from '../../src/platform/db/postgres.js';
 import { forEachEngine } from '../helpers/engines.js';
 import { insertCategory, insertProduct, insertUser } from '../helpers/fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 forEachEngine('migrations and constraints', (ctx) => {
   it('records every migration and changes nothing when run again', async () => {
@@ -23,7 +23,7 @@ forEachEngine('migrations and constraints', (ctx) => {
   if (ctx.engine === 'postgres') {
     it('lets two processes migrate at once without colliding (advisory lock)', async () => {
       assert.ok(ctx.url);
-      const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-migrations-'));
+      const dir = scratchDir('migrations');
       for (const m of await readMigrations(MIGRATIONS_DIR)) writeFileSync(path.join(dir, m.name), m.sql);
       writeFileSync(
         path.join(dir, '999_probe.sql'),
@@ -40,7 +40,7 @@ forEachEngine('migrations and constraints', (ctx) => {
   }
 
   it('refuses a migration edited after it ran', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bazaar-migrations-'));
+    const dir = scratchDir('migrations');
     for (const m of await readMigrations()) writeFileSync(path.join(dir, m.name), `${m.sql}\n-- edited`);
     await assert.rejects(migrate(ctx.db, dir), /changed after it was applied/);
   });
