@@ -40,16 +40,13 @@ export function createMailer(options: { smtpUrl: string | null; from: string; da
   }
   const dir = path.join(options.dataDir, 'mail');
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-  // The folder is made by the first mail, and again by the first after someone removed it.
-  let folderMade = false;
   return {
     send: async (mail) => {
       const info = await transport.sendMail({ from: options.from, ...mail });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
       // Written under a temporary name and renamed, so a reader never sees a half-written .eml file.
       const temporary = path.join(dir, `.${name}.tmp`);
-      if (!folderMade) await mkdir(dir, { recursive: true });
-      folderMade = true;
+      // The folder is made when a write finds it missing: by the first mail, and again after a removal.
       try {
         await writeFile(temporary, info.message as Buffer);
       } catch (error) {
