@@ -10,9 +10,9 @@
  *   hot                 each cart holds two of 10 hot products in random order, BENCH_HOT_STOCK (300) units
  *                       each, which run out during the run; a short-stock 409 is the designed answer (the buyer
  *                       empties the cart and goes on). Checks: no 5xx, no deadlock (pg_stat_database), stock
- *                       never negative, units sold + stock left = stock at start. Also reports the rate until the
- *                       last order; with BENCH_HOT_STOCK=10000000 nothing sells out and the run measures the ten rows'
- *                       contention (jobs run live in this scenario).
+ *                       never negative, units sold + stock left = stock at start. Also reports the rate until
+ *                       the last order; with BENCH_HOT_STOCK=10000000 nothing sells out and the run measures
+ *                       the ten rows' contention (jobs run live in this scenario).
  *
  *   ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/checkout.ts
  *

@@ -9,11 +9,12 @@ import { createWakeup } from './wakeup.js';
  * The in-process transport: claims due outbox rows and runs their handlers in this process. It sleeps until a
  * NOTIFY on JOBS_CHANNEL (sent at the commit of every enqueue), a job of its own finishing, or the idle poll
  * (at most one claim query per idlePollMs, which also picks up retries whose backoff ended and the jobs of a
- * runner that died: their lease `locked_until` expires and they are claimed again). A finished job is marked done
- * by the next claim (it travels with it: one round trip per job fewer): within minClaimGapMs of its finish, or
- * after a claim already in flight, or, when claims fail, by the first that succeeds; or by stop(); a runner that dies in between leaves it running until its lease expires, and it runs again, as
- * a job whose runner died mid-run does: handlers are idempotent. So `bazaar_jobs_total{outcome="done"}` counts
- * at least once: a job run again after a lost mark counts again.
+ * runner that died: their lease `locked_until` expires and they are claimed again). A finished job is marked
+ * done by the next claim (it travels with it: one round trip per job fewer): within minClaimGapMs of its finish,
+ * or after a claim already in flight, or, when claims fail, by the first that succeeds; or by stop(). A runner
+ * that dies in between leaves it running until its lease expires, and it runs again, as a job whose runner died
+ * mid-run does: handlers are idempotent. So `bazaar_jobs_total{outcome="done"}` counts at least once: a job run
+ * again after a lost mark counts again.
  */
 export interface RunnerOptions {
   db: Database;
@@ -106,7 +107,7 @@ export async function startJobRunner(options: RunnerOptions): Promise<JobRunner>
       let claimed: ClaimedJob[] = [];
       if (free > 0 || finished.length > 0) {
         try {
-          claimed = await settleAndClaim(Math.max(0, free));
+          claimed = await settleAndClaim(free);
         } catch (error) {
           logger.error({ err: error }, 'claiming jobs (and marking finished ones done) failed');
         }
