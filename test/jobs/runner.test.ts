@@ -186,7 +186,7 @@ forEachEngine('job outbox and runner', (ctx) =>
       const before = ctx.db.stats.queries;
       const runner = await startJobRunner({ db: ctx.db, registry, logger: silent, idlePollMs: 30_000 });
       // Waits without a statement of its own, so that the count below is the runner's.
-      for (let waited = 0; ran < 10 && waited < 10_000; waited += 10) await sleep(10);
+      await waitFor('the ten jobs', async () => ran === 10);
       await sleep(300);
       await runner.stop();
       const statements = ctx.db.stats.queries - before;
@@ -215,7 +215,7 @@ forEachEngine('job outbox and runner', (ctx) =>
         idlePollMs: 30_000,
         minClaimGapMs: 1_000,
       });
-      for (let waited = 0; !ran && waited < 10_000; waited += 5) await sleep(5);
+      await waitFor('the job', async () => ran);
       await runner.stop();
       assert.deepEqual(await jobRow(id), { status: 'done', attempts: 1, last_error: null });
     });
@@ -243,7 +243,7 @@ forEachEngine('job outbox and runner', (ctx) =>
         idlePollMs: 30_000,
         minClaimGapMs: 1_000,
       });
-      for (let waited = 0; !(quickRan && slowStarted) && waited < 10_000; waited += 5) await sleep(5);
+      await waitFor('both jobs to start', async () => quickRan && slowStarted);
       const stopping = runner.stop();
       try {
         // The slow job, like a provider that hangs, is still running: the quick one is marked all the same.
